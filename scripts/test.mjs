@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Runs the whole suite on Bun and on Deno (the same node:test files), then prints one
+// plain closing line `N passed, N failed` summed over both runtimes.
+//
+//   node scripts/test.mjs                 both runtimes, every file under test/
+//   node scripts/test.mjs --runtime bun   one runtime
+//   node scripts/test.mjs test/tunnel     only these paths
+//
+// Plain Node on purpose: it must run on a fresh machine that has only Node and npm.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const args = process.argv.slice(2);
+let runtimes = ['bun', 'deno'];
+const paths = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--runtime') runtimes = [args[++i]];
+  else paths.push(args[i]);
+}
+if (paths.length === 0) paths.push('test/');
+
+if (!existsSync(bin('bun')) || !existsSync(bin('deno'))) {
+  console.error('Cannot run tests: Bun or Deno is missing from node_modules; run `npm ci` first');
+  process.exit(2);
+}
+spawnSync(process.execPath, [join(root, 'scripts', 'setup-system.mjs')], { stdio: 'inherit' });
+
+const results = join(root, '.test-results');
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+
+const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let runnerFailed = false;
+
+for (const rt of runtimes) {
+  const report = join(results, `${rt}.xml`);
+  const cmd =
+    rt === 'bun'
+      ? [bin('bun'), ['test', '--reporter=junit', `--reporter-outfile=${report}`, ...paths]]
+      : [bin('deno'), ['test', '-A', '--no-check', `--junit-path=${report}`, ...paths]];
+  console.log(`\n=== ${rt}: ${cmd[0].split('/').pop()} ${cmd[1].join(' ')}\n`);
+  const run = spawnSync(cmd[0], cmd[1], { cwd: root, env, stdio: 'inherit' });
+  const counts = existsSync(report) ? countJunit(readFileSync(report, 'utf8')) : undefined;
+  if (!counts || counts.total === 0) {
+    console.log(`${rt}: the runner produced no results (exit ${run.status})`);
+    runnerFailed = true;
+    continue;
+  }
+  // A runner that exits non-zero with every case passing still failed (a crash, a leak).
+  if (run.status !== 0 && counts.failed === 0) {
+    console.log(`${rt}: runner exited ${run.status} although no test case failed`);
+    runnerFailed = true;
+  }
+  console.log(`${rt}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  passed += counts.passed;
+  failed += counts.failed;
+  skipped += counts.skipped;
+}
+
+if (runnerFailed) failed += 1;
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed === 0 ? 0 : 1);
+
+/** Counts leaf test cases in a JUnit report (Bun and Deno both write one). */
+function countJunit(xml) {
+  let total = 0;
+  let failedCases = 0;
+  let skippedCases = 0;
+  const re = /<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (let m = re.exec(xml); m; m = re.exec(xml)) {
+    total++;
+    const body = m[2] ?? '';
+    if (/<(failure|error)\b/.test(body)) failedCases++;
+    else if (/<skipped\b/.test(body)) skippedCases++;
+  }
+  return {
+    total,
+    failed: failedCases,
+    skipped: skippedCases,
+    passed: total - failedCases - skippedCases,
+  };
+}

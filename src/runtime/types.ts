@@ -1,0 +1,148 @@
+/**
+ * The one seam between tether and its JavaScript runtime. Everything above `src/runtime/`
+ * speaks web standards plus these interfaces; only `bun.ts` and `deno.ts` touch the
+ * `Bun` and `Deno` globals.
+ *
+ * @module
+ */
+
+/** A bidirectional byte stream: a TCP or TLS connection, or a tunnel stream. */
+export interface Duplex {
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Closing the writable half-closes the connection (FIN); aborting it closes at once. */
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+export interface TcpConnection extends Duplex {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  /** Close both directions now; pending reads end, pending writes fail. Idempotent. */
+  close(): void;
+  /** Settles once the socket is fully closed, whichever side closed it. Never rejects. */
+  readonly closed: Promise<void>;
+}
+
+export interface TlsClientOptions {
+  /** PEM bundle trusted in addition to (Bun) or instead of (Deno) the system roots. */
+  readonly ca?: string;
+  readonly serverName?: string;
+  readonly insecureSkipVerify?: boolean;
+}
+
+export interface TlsServerOptions {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface ConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Present: connect with TLS. */
+  readonly tls?: TlsClientOptions;
+  readonly signal?: AbortSignal;
+}
+
+export interface ListenOptions {
+  /** Host to bind; `0.0.0.0`, `::`, `127.0.0.1`… */
+  readonly host: string;
+  /** 0 picks a free port; read the chosen one from the listener. */
+  readonly port: number;
+  readonly tls?: TlsServerOptions;
+}
+
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
+  /** Stop accepting; connections already accepted stay open. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A WebSocket, from either side of the handshake, with send-side backpressure. */
+export interface WebSocketConn {
+  /**
+   * Queue one message. Returns false when the caller should await `drained()` before
+   * sending more; the message itself is never dropped (tether keeps every runtime below
+   * its drop threshold) unless the socket is closed, in which case it is discarded.
+   */
+  send(data: Uint8Array | string): boolean;
+  /** Bytes queued and not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+  /** Resolves once the queue is below the low-water mark, or the socket is closed. */
+  drained(): Promise<void>;
+  /** Close with a code and reason (RFC 6455 §7.4). Idempotent. */
+  close(code?: number, reason?: string): void;
+  /** Subprotocol agreed in the handshake, or "". */
+  readonly protocol: string;
+  readonly remoteAddress: string;
+}
+
+export interface WebSocketHandlers {
+  open?(ws: WebSocketConn): void;
+  /** Binary messages arrive as Uint8Array (never copied more than the runtime forces). */
+  message(ws: WebSocketConn, data: Uint8Array | string): void;
+  /** Called exactly once. Abnormal closures report 1006, whatever the runtime says. */
+  close(ws: WebSocketConn, code: number, reason: string): void;
+}
+
+export interface UpgradeOptions {
+  readonly protocol?: string;
+  readonly headers?: HeadersInit;
+}
+
+export interface RequestInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /**
+   * Accept a WebSocket upgrade for this request; return the Response it gives from the
+   * fetch handler (the adapter knows what the runtime wants back).
+   */
+  upgrade(handlers: WebSocketHandlers, options?: UpgradeOptions): Response;
+}
+
+export interface HttpServeOptions extends ListenOptions {
+  fetch(request: Request, info: RequestInfo): Response | Promise<Response>;
+  /** Largest WebSocket message accepted, bytes. */
+  readonly maxWebSocketMessage?: number;
+}
+
+export interface HttpServer extends Listener {
+  /** Stop accepting and wait for in-flight requests; upgraded sockets are left alone. */
+  shutdown(): Promise<void>;
+}
+
+export interface WebSocketConnectOptions {
+  readonly headers?: Record<string, string>;
+  readonly protocols?: readonly string[];
+  readonly tls?: TlsClientOptions;
+  readonly signal?: AbortSignal;
+  readonly handlers: WebSocketHandlers;
+}
+
+export type SignalName = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
+
+export interface Runtime {
+  readonly name: 'bun' | 'deno';
+  readonly version: string;
+  connect(options: ConnectOptions): Promise<TcpConnection>;
+  listen(options: ListenOptions, onConnection: (conn: TcpConnection) => void): Promise<Listener>;
+  serve(options: HttpServeOptions): Promise<HttpServer>;
+  /** Resolves once open; rejects with `WebSocketHandshakeError` when the handshake fails. */
+  connectWebSocket(url: string, options: WebSocketConnectOptions): Promise<WebSocketConn>;
+  /** Returns a function that removes the listener. */
+  onSignal(signal: SignalName, listener: () => void): () => void;
+  /** Send a datagram to an AF_UNIX socket (sd_notify). False where not possible. */
+  sendUnixDatagram(path: string, message: string): boolean;
+}
+
+/** The WebSocket handshake failed; `status` is the HTTP status when the server sent one. */
+export class WebSocketHandshakeError extends Error {
+  readonly status: number | undefined;
+  readonly body: string;
+  constructor(message: string, status: number | undefined, body = '', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'WebSocketHandshakeError';
+    this.status = status;
+    this.body = body;
+  }
+}
