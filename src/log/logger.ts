@@ -1,0 +1,118 @@
+import { type ConsolaInstance, type ConsolaReporter, createConsola, type LogObject } from 'consola';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
+export type Fields = Readonly<Record<string, unknown>>;
+
+export interface Logger {
+  debug(message: string, fields?: Fields): void;
+  info(message: string, fields?: Fields): void;
+  warn(message: string, fields?: Fields): void;
+  error(message: string, fields?: Fields): void;
+  /** A logger whose lines carry `[tag]` (text) or `"subsystem"` (json). */
+  child(tag: string): Logger;
+  readonly level: LogLevel;
+}
+
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  readonly format?: LogFormat;
+  /** Environment to read NO_COLOR / JOURNAL_STREAM from. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where lines go; defaults to stderr. */
+  readonly write?: (line: string) => void;
+  readonly isTTY?: boolean;
+}
+
+const CONSOLA_LEVEL: Record<LogLevel, number> = { error: 0, warn: 1, info: 3, debug: 4 };
+// syslog priorities (RFC 5424 §6.2.1) that journald reads from a `<N>` line prefix.
+const SYSLOG: Record<string, number> = {
+  error: 3,
+  fatal: 2,
+  warn: 4,
+  info: 6,
+  log: 6,
+  success: 6,
+  debug: 7,
+  trace: 7,
+};
+
+/**
+ * Creates the process logger. Text lines are plain unless stderr is a terminal and
+ * NO_COLOR is unset; under systemd (JOURNAL_STREAM set) every line starts with its syslog
+ * priority so journald keeps levels; `json` writes one object per line.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const env = options.env ?? process.env;
+  const level = options.level ?? 'info';
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const isTTY = options.isTTY ?? Boolean(process.stderr.isTTY);
+  const journald = Boolean(env.JOURNAL_STREAM);
+  const fancy = options.format !== 'json' && isTTY && !env.NO_COLOR && !journald && !options.write;
+  const reporter: ConsolaReporter =
+    options.format === 'json'
+      ? { log: (o) => write(jsonLine(o)) }
+      : { log: (o) => write(textLine(o, journald)) };
+  const consola = createConsola({
+    level: CONSOLA_LEVEL[level],
+    // Identical lines (an access log under load) must never be folded away.
+    throttle: 0,
+    fancy,
+    ...(fancy ? {} : { reporters: [reporter] }),
+  });
+  return wrap(consola, level);
+}
+
+function wrap(consola: ConsolaInstance, level: LogLevel): Logger {
+  const emit = (type: LogLevel) => (message: string, fields?: Fields) => {
+    if (fields) consola[type](message, fields);
+    else consola[type](message);
+  };
+  return {
+    level,
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (tag) => wrap(consola.withTag(tag), level),
+  };
+}
+
+function splitArgs(o: LogObject): { message: string; fields: Fields | undefined } {
+  const [first, second] = o.args as [unknown, unknown];
+  return {
+    message: first instanceof Error ? first.message : String(first ?? ''),
+    fields: second && typeof second === 'object' ? (second as Fields) : undefined,
+  };
+}
+
+function textLine(o: LogObject, journald: boolean): string {
+  const { message, fields } = splitArgs(o);
+  let line = journald
+    ? `<${SYSLOG[o.type] ?? 6}>`
+    : `${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} `;
+  if (o.tag) line += `[${o.tag}] `;
+  line += message;
+  if (fields) {
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) continue;
+      const s = typeof v === 'string' ? v : v instanceof Error ? v.message : JSON.stringify(v);
+      line += ` ${k}=${/[\s"=]/.test(s) ? JSON.stringify(s) : s}`;
+    }
+  }
+  return line;
+}
+
+function jsonLine(o: LogObject): string {
+  const { message, fields } = splitArgs(o);
+  const record: Record<string, unknown> = {
+    time: o.date.toISOString(),
+    level: o.type,
+    msg: message,
+  };
+  if (o.tag) record.subsystem = o.tag;
+  if (fields) {
+    for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? v.message : v;
+  }
+  return JSON.stringify(record);
+}
