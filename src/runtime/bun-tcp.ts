@@ -1,0 +1,292 @@
+/**
+ * TCP/TLS for Bun: `Bun.connect`/`Bun.listen` callback sockets wrapped into web streams with
+ * backpressure both ways (partial writes wait for `drain`; a full read queue pauses the
+ * socket until the consumer pulls again).
+ *
+ * @module
+ */
+
+import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
+import { abortReason, connectError, describeSocketError, listenError } from './errors.ts';
+import type { ConnectOptions, Listener, ListenOptions, TcpConnection } from './types.ts';
+
+/** Bytes queued in the readable before the socket is paused (kernel buffers hold the rest). */
+const READ_HIGH_WATER = 256 * 1024;
+
+interface PendingWrite {
+  readonly chunk: Uint8Array;
+  offset: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface SocketData {
+  conn?: BunTcpConnection;
+}
+
+class BunTcpConnection implements TcpConnection {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly closed: Promise<void>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly #socket: Socket<SocketData>;
+  #reader!: ReadableStreamDefaultController<Uint8Array>;
+  #writer!: WritableStreamDefaultController;
+  #paused = false;
+  #readEnded = false;
+  #writeEnded = false;
+  #isClosed = false;
+  #pending: PendingWrite | undefined;
+  #error: Error | undefined;
+  #resolveClosed!: () => void;
+
+  constructor(socket: Socket<SocketData>) {
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.localPort = socket.localPort;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#reader = controller;
+        },
+        pull: () => {
+          if (this.#paused && !this.#isClosed) {
+            this.#paused = false;
+            this.#socket.resume();
+          }
+        },
+        cancel: () => {
+          // Nobody reads any more: drop what arrives, or let go of the socket if writing is
+          // over too.
+          this.#readEnded = true;
+          if (this.#paused) this.#socket.resume();
+          if (this.#writeEnded) this.close();
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER }),
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writer = controller;
+      },
+      write: (chunk) => this.#write(chunk),
+      close: () => {
+        this.#writeEnded = true;
+        if (this.#isClosed) return;
+        // Both directions done: release the socket; otherwise send FIN and keep reading.
+        if (this.#readEnded) this.#socket.end();
+        else this.#socket.shutdown();
+      },
+      abort: () => this.close(),
+    });
+  }
+
+  close(): void {
+    if (this.#isClosed) return;
+    this.#socket.close();
+    this.onClose();
+  }
+
+  #write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#isClosed) throw this.#closedError();
+    const written = this.#socket.write(chunk);
+    if (written === chunk.byteLength) return undefined;
+    if (written < 0) throw this.#closedError();
+    return new Promise((resolve, reject) => {
+      this.#pending = { chunk, offset: written, resolve, reject };
+    });
+  }
+
+  onDrain(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    const { chunk } = pending;
+    while (pending.offset < chunk.byteLength) {
+      const written = this.#socket.write(
+        chunk,
+        chunk.byteOffset + pending.offset,
+        chunk.byteLength - pending.offset,
+      );
+      if (written < 0) {
+        this.onClose(this.#closedError());
+        return;
+      }
+      if (written === 0) return;
+      pending.offset += written;
+    }
+    this.#pending = undefined;
+    pending.resolve();
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.#readEnded) return;
+    // Bun hands each callback a fresh buffer (test/runtime/tcp.test.ts holds chunks in the
+    // queue while paused and compares hashes), so the chunk is queued without a copy.
+    this.#reader.enqueue(chunk);
+    if (!this.#paused && (this.#reader.desiredSize ?? 0) <= 0) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  /** The peer sent FIN. */
+  onEnd(): void {
+    if (!this.#readEnded) {
+      this.#readEnded = true;
+      this.#reader.close();
+    }
+    if (this.#writeEnded) this.#socket.end();
+  }
+
+  onError(error: Error): void {
+    this.#error ??= error;
+  }
+
+  onClose(error?: Error): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    const cause = error ?? this.#error;
+    const failure = cause
+      ? new Error(`Connection failed: ${describeSocketError(cause)}`, { cause })
+      : undefined;
+    if (!this.#readEnded) {
+      this.#readEnded = true;
+      if (failure) this.#reader.error(failure);
+      else this.#reader.close();
+    }
+    const pending = this.#pending;
+    this.#pending = undefined;
+    const writeFailure = failure ?? this.#closedError();
+    pending?.reject(writeFailure);
+    if (!this.#writeEnded) this.#writer.error(writeFailure);
+    this.#resolveClosed();
+  }
+
+  #closedError(): Error {
+    return new Error('Cannot write: connection is closed', {
+      ...(this.#error ? { cause: this.#error } : {}),
+    });
+  }
+}
+
+function handlers(onOpen: (socket: Socket<SocketData>) => void): SocketHandler<SocketData> {
+  const socketHandler: SocketHandler<SocketData, 'uint8array'> = {
+    binaryType: 'uint8array',
+    open: onOpen,
+    data: (socket, chunk) => socket.data.conn?.onData(chunk),
+    drain: (socket) => socket.data.conn?.onDrain(),
+    end: (socket) => socket.data.conn?.onEnd(),
+    error: (socket, error) => socket.data.conn?.onError(error),
+    close: (socket, error) => socket.data.conn?.onClose(error),
+  };
+  // Bun's option types only describe the default `buffer` binary type; plain Uint8Array
+  // chunks are what the web streams above promise.
+  return socketHandler as unknown as SocketHandler<SocketData>;
+}
+
+export function bunConnect(options: ConnectOptions): Promise<TcpConnection> {
+  const { host, port, tls, signal } = options;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const { promise, resolve, reject } = Promise.withResolvers<TcpConnection>();
+  let settled = false;
+  let socket: Socket<SocketData> | undefined;
+  const onAbort = () => fail(abortReason(signal!));
+  function fail(error: unknown): void {
+    if (settled) return;
+    settled = true;
+    signal?.removeEventListener('abort', onAbort);
+    socket?.terminate();
+    reject(error);
+  }
+  function ready(s: Socket<SocketData>): void {
+    if (settled) return void s.terminate();
+    settled = true;
+    signal?.removeEventListener('abort', onAbort);
+    const conn = new BunTcpConnection(s);
+    s.data.conn = conn;
+    resolve(conn);
+  }
+  const base = handlers((s) => {
+    socket = s;
+    // A TLS socket is ready only once its handshake has been checked, below.
+    if (!tls) ready(s);
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  Bun.connect<SocketData>({
+    hostname: host,
+    port,
+    allowHalfOpen: true,
+    data: {},
+    ...(tls && {
+      tls: {
+        ...(tls.ca !== undefined && { ca: tls.ca }),
+        ...(tls.serverName !== undefined && { serverName: tls.serverName }),
+        rejectUnauthorized: !tls.insecureSkipVerify,
+      },
+    }),
+    socket: {
+      ...base,
+      handshake(s, success, authorizationError) {
+        // Bun calls `open` and passes data even when verification failed; refuse here.
+        if (success || tls?.insecureSkipVerify) ready(s);
+        else
+          fail(connectError(host, port, authorizationError ?? new Error('TLS handshake failed')));
+      },
+      close(s, error) {
+        if (s.data.conn) s.data.conn.onClose(error);
+        else fail(connectError(host, port, error ?? new Error('connection closed')));
+      },
+      connectError: (_s, error) => fail(connectError(host, port, error)),
+    },
+  }).catch((error: unknown) => fail(connectError(host, port, error)));
+  return promise;
+}
+
+export async function bunListen(
+  options: ListenOptions,
+  onConnection: (conn: TcpConnection) => void,
+): Promise<Listener> {
+  const { host, port, tls } = options;
+  let server: TCPSocketListener<SocketData>;
+  try {
+    server = Bun.listen<SocketData>({
+      hostname: host,
+      port,
+      allowHalfOpen: true,
+      data: {},
+      ...(tls && { tls: { cert: tls.cert, key: tls.key } }),
+      socket: handlers((socket) => {
+        // `data` starts as the listener's shared object: give each socket its own.
+        socket.data = {};
+        const conn = new BunTcpConnection(socket);
+        socket.data.conn = conn;
+        try {
+          onConnection(conn);
+        } catch {
+          conn.close();
+        }
+      }),
+    });
+  } catch (error) {
+    throw listenError(host, port, error);
+  }
+  let stopped = false;
+  return {
+    host,
+    port: server.port,
+    close() {
+      if (!stopped) {
+        stopped = true;
+        server.stop(false);
+      }
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * The runtime seam: `runtime` is the Bun or the Deno adapter, picked once at load. Each
+ * adapter is imported dynamically so the other runtime's code is never evaluated (and a
+ * `bun build --compile` bundle carries no top-level reference to `Deno`).
+ *
+ * @module
+ */
+
+import type { Runtime } from './types.ts';
+
+export * from './types.ts';
+
+async function load(): Promise<Runtime> {
+  if ('Bun' in globalThis) return (await import('./bun.ts')).bunRuntime;
+  if ('Deno' in globalThis) return (await import('./deno.ts')).denoRuntime;
+  throw new Error('Cannot start: tether runs on Bun or Deno, and this is neither');
+}
+
+export const runtime: Runtime = await load();
