@@ -4,11 +4,25 @@ import { createHash, randomBytes } from 'node:crypto';
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
 
+/** Iterates a stream's chunks (the DOM typings lack ReadableStream's async iterator). */
+export async function* chunks<T>(readable: ReadableStream<T>): AsyncGenerator<T> {
+  const reader = readable.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** Reads a stream to its end and returns everything as one array. */
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let length = 0;
-  for await (const chunk of readable) {
+  for await (const chunk of chunks(readable)) {
     parts.push(chunk);
     length += chunk.byteLength;
   }
@@ -31,7 +45,7 @@ export async function hashStream(
 ): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of readable) {
+  for await (const chunk of chunks(readable)) {
     hash.update(chunk);
     bytes += chunk.byteLength;
   }
