@@ -1,0 +1,49 @@
+/** Pool settings; every duration is in milliseconds. */
+export interface PoolConfig {
+  /** Connections per origin; further requests wait in a FIFO queue. */
+  maxConnsPerOrigin: number;
+  /** Waiting requests per origin; beyond this a request fails with `pool-full`. */
+  maxQueue: number;
+  maxIdlePerOrigin: number;
+  /** Idle eviction when the upstream advertised no `Keep-Alive: timeout` (undici's 4 s). */
+  idleTimeoutNoHint: number;
+  /** Evict at `timeout − hintMargin` when advertised; never reuse when that is ≤ 0. */
+  hintMargin: number;
+  maxIdleTimeout: number;
+  /** For the TCP/TLS connect only; never applies to the request itself. */
+  connectTimeout: number;
+  /** Request bodies of known length up to this size are buffered so they can be replayed. */
+  replayBufferBytes: number;
+}
+
+export const defaultPoolConfig: Readonly<PoolConfig> = Object.freeze({
+  maxConnsPerOrigin: 1024,
+  maxQueue: 4096,
+  maxIdlePerOrigin: 64,
+  idleTimeoutNoHint: 4000,
+  hintMargin: 2000,
+  maxIdleTimeout: 600_000,
+  connectTimeout: 10_000,
+  replayBufferBytes: 65_536,
+});
+
+/** Fills in defaults and rejects values that would make the pool misbehave. */
+export function resolvePoolConfig(config: Partial<PoolConfig> = {}): PoolConfig {
+  const merged: PoolConfig = { ...defaultPoolConfig };
+  for (const [key, value] of Object.entries(config) as [keyof PoolConfig, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!(key in defaultPoolConfig)) throw new TypeError(`Unknown pool setting "${key}"`);
+    merged[key] = value;
+  }
+  for (const [key, value] of Object.entries(merged)) {
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new RangeError(`Invalid pool setting ${key}: ${value} (expected a number ≥ 0)`);
+    }
+  }
+  if (merged.maxConnsPerOrigin < 1) {
+    throw new RangeError(
+      `Invalid pool setting maxConnsPerOrigin: ${merged.maxConnsPerOrigin} (expected ≥ 1)`,
+    );
+  }
+  return merged;
+}

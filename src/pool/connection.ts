@@ -1,0 +1,78 @@
+import { ByteReader } from '../http1/index.ts';
+import type { TcpConnection } from '../runtime/index.ts';
+
+/**
+ * One upstream socket with its reader and writer, as the pool sees it. While idle it is
+ * watched (Pingora's idle_poll): FIN, RST or any unsolicited byte evicts it at once, and
+ * a timer evicts it before the upstream's own keep-alive would.
+ */
+export class PooledConnection {
+  readonly reader: ByteReader;
+  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Requests started on this connection. */
+  requests = 0;
+  /** Idle timeout earned by the last response (null: never reuse). */
+  idleMs: number | null = null;
+  #closed = false;
+  #detached = false;
+  #idleGeneration = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onClose: (conn: PooledConnection) => void;
+
+  constructor(
+    readonly socket: TcpConnection,
+    onClose: (conn: PooledConnection) => void,
+  ) {
+    this.reader = new ByteReader(socket.readable);
+    this.writer = socket.writable.getWriter();
+    this.#onClose = onClose;
+    // A failed write is reported to whoever wrote; this keeps the closed promise quiet.
+    this.writer.closed.catch(() => {});
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Idle and watched: `onEvict` runs once if the connection must go before it is taken. */
+  watchIdle(ms: number, onEvict: (why: 'timeout' | 'data' | 'eof' | 'error') => void): void {
+    const generation = ++this.#idleGeneration;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (generation === this.#idleGeneration) onEvict('timeout');
+    }, ms);
+    this.reader.waitReadable().then(
+      (state) => {
+        if (generation === this.#idleGeneration) onEvict(state);
+      },
+      () => {
+        if (generation === this.#idleGeneration) onEvict('error');
+      },
+    );
+  }
+
+  /** Taken for a request: the idle watch and timer no longer apply. */
+  stopIdle(): void {
+    this.#idleGeneration++;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Closes the socket (never pooled again). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stopIdle();
+    if (!this.#detached) {
+      this.socket.close();
+      this.reader.cancel().catch(() => {});
+    }
+    this.#onClose(this);
+  }
+
+  /** Hands the socket to someone else (101 upgrade): the pool forgets it without closing. */
+  detach(): void {
+    this.#detached = true;
+    this.close();
+  }
+}

@@ -1,0 +1,216 @@
+import type { ResponseHead } from '../http1/index.ts';
+import {
+  HttpError,
+  isPersistent,
+  responseFraming,
+  serializeRequestHead,
+  writeBody,
+} from '../http1/index.ts';
+import type { Duplex } from '../runtime/index.ts';
+import type { PoolConfig } from './config.ts';
+import type { PooledConnection } from './connection.ts';
+import { UpstreamError } from './errors.ts';
+import { idleTimeoutAfter } from './keep-alive.ts';
+import { abortedError } from './origin-pool.ts';
+import type { PreparedRequest } from './request.ts';
+
+export interface UpstreamResponse {
+  /** The final head: never 1xx, except 101 for an upgrade. */
+  head: ResponseHead;
+  /** Exactly the body; cancelling it closes the connection (it is not pooled). */
+  body: ReadableStream<Uint8Array>;
+  /** 101 only: raw bytes both ways with the upstream. */
+  upgraded?: Duplex;
+}
+
+/**
+ * The connection failed before any byte of the response arrived: the one case where a
+ * request may be retried (when the connection was reused, see pool.ts).
+ */
+export class EarlyFailure extends Error {
+  constructor(
+    /** Some of the request may have reached the upstream. */
+    readonly written: boolean,
+    options?: ErrorOptions,
+  ) {
+    super('The upstream closed the connection before responding', options);
+    this.name = 'EarlyFailure';
+  }
+}
+
+const never = new Promise<never>(() => {});
+const INLINE_BODY_BYTES = 65_536;
+
+/**
+ * Sends one request on `conn` and reads the response head. The connection goes back to
+ * the pool (through `release`) only once the body has been read to its end, the request
+ * was fully written, and the response allows reuse; every other ending closes it.
+ */
+export async function exchange(
+  conn: PooledConnection,
+  req: PreparedRequest,
+  config: PoolConfig,
+  signal: AbortSignal | undefined,
+  release: (conn: PooledConnection) => void,
+): Promise<UpstreamResponse> {
+  conn.requests++;
+  conn.idleMs = null; // earned again by this response
+  if (conn.writer.desiredSize === null) {
+    conn.close();
+    throw new EarlyFailure(false);
+  }
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    conn.close();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const cleanup = () => signal?.removeEventListener('abort', onAbort);
+  const fail = (err: Error): Error => {
+    conn.close();
+    cleanup();
+    return aborted ? abortedError(signal) : err;
+  };
+
+  let writeDone = false;
+  const written = writeRequest(conn.writer, req, signal).then(() => {
+    writeDone = true;
+  });
+  const writeFailed = written.then(
+    () => never,
+    (err: unknown) => ({ err }),
+  );
+
+  // The first response byte decides whether a failure happened "before the response".
+  const first = await Promise.race([conn.reader.waitReadable(), writeFailed]);
+  if (first !== 'data') {
+    const cause = typeof first === 'object' ? first.err : new Error(`Upstream connection ${first}`);
+    throw fail(new EarlyFailure(true, { cause }));
+  }
+
+  let head: ResponseHead;
+  try {
+    do head = await conn.reader.readResponseHead();
+    while (head.status < 200 && head.status !== 101);
+  } catch (cause) {
+    throw fail(responseError(cause, 'Cannot read upstream response head'));
+  }
+
+  if (head.status === 101) {
+    if (!req.upgrade) {
+      throw fail(
+        new UpstreamError('bad-response', 'Upstream sent 101 to a request without Upgrade'),
+      );
+    }
+    try {
+      await written;
+    } catch (cause) {
+      throw fail(
+        new UpstreamError('upstream-closed', 'Cannot send upgrade request upstream', { cause }),
+      );
+    }
+    cleanup();
+    conn.writer.releaseLock();
+    const readable = conn.reader.release();
+    conn.detach();
+    return { head, body: emptyBody(), upgraded: { readable, writable: conn.socket.writable } };
+  }
+
+  let framing: ReturnType<typeof responseFraming>;
+  try {
+    framing = responseFraming(head, req.method);
+  } catch (cause) {
+    throw fail(responseError(cause, 'Cannot frame upstream response'));
+  }
+  const persistent = !req.close && framing.kind !== 'close' && isPersistent(head);
+  const idleMs = persistent ? idleTimeoutAfter(head, config) : null;
+  let finished = false;
+  const finish = (complete: boolean) => {
+    if (finished) return;
+    finished = true;
+    cleanup();
+    // A request body still being written (the upstream answered early) ends reuse too.
+    if (!complete || aborted || idleMs === null || !writeDone) {
+      conn.close();
+      return;
+    }
+    conn.idleMs = idleMs;
+    release(conn);
+  };
+
+  if (framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0)) {
+    finish(true);
+    return { head, body: emptyBody() };
+  }
+  const inner = conn.reader.body(framing).getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: Awaited<ReturnType<typeof inner.read>>;
+        try {
+          chunk = await inner.read();
+        } catch (cause) {
+          finish(false);
+          controller.error(
+            aborted
+              ? abortedError(signal)
+              : responseError(cause, 'Cannot read upstream response body'),
+          );
+          return;
+        }
+        if (aborted) {
+          finish(false);
+          controller.error(abortedError(signal));
+        } else if (chunk.done) {
+          controller.close();
+          finish(true);
+        } else controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        finish(false);
+        return inner.cancel(reason).catch(() => {});
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { head, body };
+}
+
+async function writeRequest(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  req: PreparedRequest,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const head = serializeRequestHead({
+    method: req.method,
+    target: req.target,
+    minor: 1,
+    headers: req.headers,
+  });
+  const body = req.body;
+  if (body === null) return writer.write(head);
+  if (
+    body instanceof Uint8Array &&
+    body.byteLength <= INLINE_BODY_BYTES &&
+    req.framing.kind === 'length'
+  ) {
+    // One write, one segment: head and a small body together.
+    const both = new Uint8Array(head.byteLength + body.byteLength);
+    both.set(head);
+    both.set(body, head.byteLength);
+    return writer.write(both);
+  }
+  await writer.write(head);
+  await writeBody(writer, body, req.framing, signal);
+}
+
+function responseError(cause: unknown, what: string): UpstreamError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return cause instanceof HttpError
+    ? new UpstreamError('bad-response', `${what}: ${detail}`, { cause })
+    : new UpstreamError('upstream-closed', `${what}: ${detail}`, { cause });
+}
+
+function emptyBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (c) => c.close() });
+}

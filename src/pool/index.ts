@@ -1,0 +1,11 @@
+/**
+ * The agent's pool of upstream HTTP/1.1 connections and its retry policy.
+ *
+ * @module
+ */
+export { defaultPoolConfig, type PoolConfig } from './config.ts';
+export { UpstreamError, type UpstreamErrorCode } from './errors.ts';
+export type { UpstreamResponse } from './exchange.ts';
+export { type Origin, parseOrigin } from './origin.ts';
+export { type PoolStats, UpstreamPool } from './pool.ts';
+export type { OutgoingRequest } from './request.ts';

@@ -1,0 +1,99 @@
+import type { BodyFraming, HeaderList } from '../http1/index.ts';
+import { connectionTokens, getHeader, isIdempotent } from '../http1/index.ts';
+import type { PoolConfig } from './config.ts';
+
+/** What the caller asks the pool to send. */
+export interface OutgoingRequest {
+  method: string;
+  target: string;
+  /** Host already set and hop-by-hop headers stripped; framing headers are added if missing. */
+  headers: HeaderList;
+  body: ReadableStream<Uint8Array> | Uint8Array | null;
+  /** Known length ⇒ Content-Length, else chunked when a body is present. */
+  bodyLength?: number;
+}
+
+/** A request ready to write, perhaps more than once. */
+export interface PreparedRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: HeaderList;
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
+  readonly framing: BodyFraming;
+  /** The body can be sent again (none, bytes, or buffered). */
+  readonly replayable: boolean;
+  readonly idempotent: boolean;
+  /** The request itself says `Connection: close`: the connection ends after it. */
+  readonly close: boolean;
+  readonly upgrade: boolean;
+}
+
+const NEEDS_LENGTH = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Adds framing headers and, for a streamed body of known length up to replayBufferBytes,
+ * buffers it so an idempotent request can be replayed on a fresh connection.
+ */
+export async function prepareRequest(
+  req: OutgoingRequest,
+  config: PoolConfig,
+): Promise<PreparedRequest> {
+  const headers: HeaderList = req.headers.map(([n, v]) => [n, v]);
+  const te = getHeader(headers, 'transfer-encoding');
+  const cl = getHeader(headers, 'content-length');
+  let body = req.body;
+  let length = req.bodyLength ?? (body instanceof Uint8Array ? body.byteLength : undefined);
+  if (length === undefined && te === undefined && cl !== undefined && /^\d+$/.test(cl.trim())) {
+    length = Number(cl.trim());
+  }
+  if (
+    body instanceof ReadableStream &&
+    length !== undefined &&
+    length <= config.replayBufferBytes
+  ) {
+    body = await readAll(body, length);
+  }
+  let framing: BodyFraming = { kind: 'none' };
+  if (body !== null) {
+    if (te?.toLowerCase().includes('chunked')) framing = { kind: 'chunked' };
+    else if (length !== undefined) {
+      framing = { kind: 'length', length };
+      if (cl === undefined) headers.push(['Content-Length', String(length)]);
+    } else {
+      framing = { kind: 'chunked' };
+      headers.push(['Transfer-Encoding', 'chunked']);
+    }
+  } else if (cl === undefined && te === undefined && NEEDS_LENGTH.has(req.method.toUpperCase())) {
+    headers.push(['Content-Length', '0']);
+  }
+  const tokens = connectionTokens(headers);
+  return {
+    method: req.method,
+    target: req.target,
+    headers,
+    body,
+    framing,
+    replayable: body === null || body instanceof Uint8Array,
+    idempotent: isIdempotent(req.method, headers),
+    close: tokens.has('close'),
+    upgrade: tokens.has('upgrade') && getHeader(headers, 'upgrade') !== undefined,
+  };
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let at = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.byteLength > length) {
+      await reader.cancel();
+      throw new RangeError(`Request body is longer than its declared length ${length}`);
+    }
+    out.set(value, at);
+    at += value.byteLength;
+  }
+  if (at !== length) throw new RangeError(`Request body ended after ${at} of ${length} bytes`);
+  return out;
+}
