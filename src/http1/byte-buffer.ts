@@ -1,0 +1,137 @@
+/**
+ * The buffer under ByteReader: bytes read from a source and not yet consumed, kept as one
+ * contiguous window `store[start, end)`.
+ *
+ * Bytes handed out with `take()` are views into `store`, never copies, so nothing below
+ * `end` is ever overwritten: appends go beyond `end` or into a fresh store. That keeps
+ * handed-out views valid and makes appending amortised O(n) even when the peer sends one
+ * byte per packet.
+ *
+ * @module
+ */
+
+const minCapacity = 4096;
+
+export class ByteBuffer {
+  store: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+  /** The source has ended (no more bytes will arrive). */
+  eof = false;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** True when `store` is our own allocation (free space beyond `end` is ours to use). */
+  #owned = false;
+  #filling: Promise<boolean> | null = null;
+  #failure: { error: unknown } | null = null;
+  /** Set once the source was handed over by `detach()`. */
+  detached = false;
+
+  constructor(source: ReadableStream<Uint8Array>) {
+    this.#reader = source.getReader();
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** The source failed: the error it failed with, else undefined. */
+  get failure(): { error: unknown } | null {
+    return this.#failure;
+  }
+
+  /**
+   * Reads one more chunk from the source into the buffer. Resolves true when bytes were
+   * added, false at end of input; rejects with the source's error. Concurrent callers share
+   * one read, so a watcher and a body consumer can both wait on the same socket.
+   */
+  fill(): Promise<boolean> {
+    if (this.#failure) return Promise.reject(this.#failure.error);
+    if (this.eof) return Promise.resolve(false);
+    if (this.detached) return Promise.reject(new TypeError('Cannot read: reader was released'));
+    this.#filling ??= this.#read().finally(() => {
+      this.#filling = null;
+    });
+    return this.#filling;
+  }
+
+  /** A read already in flight, if any (so `detach()` can wait for it). */
+  get pending(): Promise<boolean> | null {
+    return this.#filling;
+  }
+
+  async #read(): Promise<boolean> {
+    for (;;) {
+      let result: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+      try {
+        result = await this.#reader.read();
+      } catch (error) {
+        this.#failure = { error };
+        throw error;
+      }
+      if (result.done) {
+        this.eof = true;
+        return false;
+      }
+      if (result.value.length === 0) continue;
+      this.#append(result.value);
+      return true;
+    }
+  }
+
+  #append(chunk: Uint8Array): void {
+    const have = this.end - this.start;
+    if (have === 0) {
+      // Adopt the chunk as the store: no copy for the common body case.
+      this.store = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+      this.#owned = false;
+      return;
+    }
+    if (this.#owned && this.end + chunk.length <= this.store.length) {
+      this.store.set(chunk, this.end);
+      this.end += chunk.length;
+      return;
+    }
+    const size = Math.max(minCapacity, 2 * (have + chunk.length));
+    const next = new Uint8Array(size);
+    next.set(this.store.subarray(this.start, this.end), 0);
+    next.set(chunk, have);
+    this.store = next;
+    this.start = 0;
+    this.end = have + chunk.length;
+    this.#owned = true;
+  }
+
+  /** Byte at `offset` from the start of the unconsumed window. */
+  at(offset: number): number {
+    return this.store[this.start + offset] ?? -1;
+  }
+
+  /** Consumes and returns the next `n` bytes as a view (no copy); `n` ≤ `length`. */
+  take(n: number): Uint8Array {
+    const view = this.store.subarray(this.start, this.start + n);
+    this.start += n;
+    return view;
+  }
+
+  consume(n: number): void {
+    this.start += n;
+  }
+
+  /** Index (relative to `start`) of the first LF at or after relative `from`, or -1. */
+  indexOfLf(from: number): number {
+    const i = this.store.subarray(this.start + from, this.end).indexOf(10);
+    return i === -1 ? -1 : i + from;
+  }
+
+  /** Stops using the source and returns its reader (for `release()`). */
+  detach(): ReadableStreamDefaultReader<Uint8Array> {
+    this.detached = true;
+    return this.#reader;
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return this.#reader.cancel(reason);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Buffered reader for HTTP/1.1 messages over one byte stream. It keeps bytes beyond the
+ * current message (keep-alive, pipelining) and hands the rest over raw for upgrades.
+ *
+ * @module
+ */
+import { bodyStream } from './body-stream.ts';
+import { ByteBuffer } from './byte-buffer.ts';
+import type { Side } from './http-error.ts';
+import { parseRequestHead, parseResponseHead } from './parse-head.ts';
+import { readHead } from './read-head.ts';
+import {
+  type BodyFraming,
+  defaultLimits,
+  type HeaderList,
+  type Http1Limits,
+  type RequestHead,
+  type ResponseHead,
+} from './types.ts';
+
+export class ByteReader {
+  readonly #buf: ByteBuffer;
+  #side: Side = 'request';
+  #trailers: HeaderList = [];
+  /** A body stream is open and has not reached its end. */
+  #inBody = false;
+  /** A body stopped before its end: the next byte is not the start of a message. */
+  #desynced = false;
+
+  constructor(source: ReadableStream<Uint8Array>) {
+    this.#buf = new ByteBuffer(source);
+  }
+
+  /**
+   * Reads the next request head. Resolves null on a clean end of input before any byte
+   * of a new message; rejects with HttpError (400/431/501/505) on bad input.
+   */
+  async readRequestHead(limits: Http1Limits = defaultLimits): Promise<RequestHead | null> {
+    this.#checkBetweenMessages();
+    this.#side = 'request';
+    const raw = await readHead(this.#buf, limits, 'request');
+    return raw === null ? null : parseRequestHead(raw);
+  }
+
+  /** Reads the next response head (1xx included: the caller loops); HttpError 502 on bad input. */
+  async readResponseHead(limits: Http1Limits = defaultLimits): Promise<ResponseHead> {
+    this.#checkBetweenMessages();
+    this.#side = 'response';
+    const raw = await readHead(this.#buf, limits, 'response');
+    return parseResponseHead(raw!);
+  }
+
+  /**
+   * The body of the message whose head was read last, de-chunked. Ends at the framed
+   * end (trailers then in `lastTrailers`); errors with HttpError on bad chunking or a
+   * premature end of input for 'length' and 'chunked'. Cancelling it before its end makes
+   * the reader unusable for further messages.
+   */
+  body(framing: BodyFraming, limits: Http1Limits = defaultLimits): ReadableStream<Uint8Array> {
+    this.#checkBetweenMessages();
+    this.#trailers = [];
+    this.#inBody = true;
+    return bodyStream(this.#buf, framing, limits, this.#side, {
+      onEnd: (trailers) => {
+        this.#inBody = false;
+        this.#trailers = trailers;
+      },
+      onAbort: () => {
+        this.#inBody = false;
+        this.#desynced = true;
+      },
+    });
+  }
+
+  /** Trailer fields of the last chunked body that ended. */
+  get lastTrailers(): HeaderList {
+    return this.#trailers;
+  }
+
+  /** Bytes read from the source and not consumed yet. */
+  get bufferedBytes(): number {
+    return this.#buf.length;
+  }
+
+  /** True while a body stream is open and has not reached its end. */
+  get inBody(): boolean {
+    return this.#inBody;
+  }
+
+  /** True once the source has ended (buffered bytes may remain). */
+  get ended(): boolean {
+    return this.#buf.eof;
+  }
+
+  /**
+   * 'data' when bytes are buffered or arrive, 'eof' when the source ends, 'error' when it
+   * fails. Never consumes anything.
+   */
+  async waitReadable(): Promise<'data' | 'eof' | 'error'> {
+    if (this.#buf.length > 0) return 'data';
+    return this.readMore();
+  }
+
+  /**
+   * Reads one more chunk from the source into the buffer even if bytes are buffered
+   * already (to notice a peer's close while a message is in progress). Shares the read
+   * with a body consumer.
+   */
+  async readMore(): Promise<'data' | 'eof' | 'error'> {
+    try {
+      return (await this.#buf.fill()) ? 'data' : 'eof';
+    } catch {
+      return 'error';
+    }
+  }
+
+  /**
+   * Hands over everything left — buffered bytes first, then the source — as one raw
+   * stream (after a 101 or a CONNECT). The reader is unusable afterwards.
+   */
+  release(): ReadableStream<Uint8Array> {
+    const buf = this.#buf;
+    const pending = buf.pending;
+    const reader = buf.detach();
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (pending) await pending.catch(() => {});
+          if (buf.length > 0) {
+            controller.enqueue(buf.take(buf.length));
+            return;
+          }
+          if (buf.failure) throw buf.failure.error;
+          if (buf.eof) {
+            controller.close();
+            return;
+          }
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        cancel(reason) {
+          return buf.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** Cancels the source. */
+  cancel(reason?: unknown): Promise<void> {
+    return this.#buf.cancel(reason);
+  }
+
+  #checkBetweenMessages(): void {
+    if (this.#inBody)
+      throw new TypeError('Cannot read the next message: a body is still being read');
+    if (this.#desynced) {
+      throw new TypeError(
+        'Cannot read the next message: the previous body was not read to its end',
+      );
+    }
+    if (this.#buf.detached) throw new TypeError('Cannot read: reader was released');
+  }
+}

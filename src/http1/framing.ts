@@ -1,0 +1,121 @@
+/**
+ * Message body length (RFC 9112 §6.3). Ambiguous framing is an error, never a guess:
+ * Transfer-Encoding with Content-Length, differing Content-Lengths, and anything not
+ * plainly valid are request-smuggling vectors.
+ *
+ * @module
+ */
+import { getHeaders, listTokens } from './headers.ts';
+import { protocolError, type Side } from './http-error.ts';
+import type { BodyFraming, RequestHead, ResponseHead } from './types.ts';
+
+const none: BodyFraming = Object.freeze({ kind: 'none' });
+
+/** Request framing: chunked, Content-Length or no body (§6.3 items 3–6). */
+export function requestFraming(head: RequestHead): BodyFraming {
+  const framing = explicitFraming(head.headers, head.minor, 'request');
+  if (framing === 'close') {
+    // §6.3 item 4: a request whose final coding is not chunked has no reliable length.
+    throw protocolError(
+      'request',
+      400,
+      'te-not-chunked',
+      'Invalid request: Transfer-Encoding does not end in chunked',
+    );
+  }
+  return framing ?? none;
+}
+
+/**
+ * Response framing for a response to `requestMethod` (§6.3 items 1–2, then as requests,
+ * then close-delimited).
+ */
+export function responseFraming(head: ResponseHead, requestMethod: string): BodyFraming {
+  const { status } = head;
+  if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) return none;
+  if (requestMethod === 'CONNECT' && status < 300) return none;
+  const framing = explicitFraming(head.headers, head.minor, 'response');
+  // §6.3 item 4 (Transfer-Encoding not ending in chunked) and item 8 (no length): read to close.
+  return framing === 'close' || framing === undefined ? { kind: 'close' } : framing;
+}
+
+function explicitFraming(
+  headers: RequestHead['headers'],
+  minor: 0 | 1,
+  side: Side,
+): BodyFraming | 'close' | undefined {
+  const codings = listTokens(headers, 'transfer-encoding');
+  const lengths = getHeaders(headers, 'content-length');
+  const hasTe = codings.length > 0 || getHeaders(headers, 'transfer-encoding').length > 0;
+  if (hasTe) {
+    if (lengths.length > 0) {
+      throw protocolError(
+        side,
+        400,
+        'te-and-cl',
+        'Invalid message: both Transfer-Encoding and Content-Length',
+      );
+    }
+    if (minor === 0) {
+      // §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty.
+      throw protocolError(
+        side,
+        400,
+        'te-in-http10',
+        'Invalid message: Transfer-Encoding in HTTP/1.0',
+      );
+    }
+    const chunkedAt = codings.indexOf('chunked');
+    const last = codings.length - 1;
+    if (chunkedAt !== -1 && chunkedAt !== last) {
+      // §6.1: chunked must be applied exactly once, and last.
+      throw protocolError(
+        side,
+        400,
+        'bad-te',
+        'Invalid message: chunked is not the final transfer coding',
+      );
+    }
+    if (chunkedAt === -1) return 'close';
+    if (last > 0) {
+      // Other codings under chunked: tether does not decode them (§6.1: 501 for requests).
+      throw protocolError(
+        side,
+        501,
+        'unsupported-te',
+        `Unsupported transfer coding: ${codings[0]}`,
+      );
+    }
+    return { kind: 'chunked' };
+  }
+  if (lengths.length === 0) return undefined;
+  let length: number | undefined;
+  for (const value of lengths) {
+    for (const part of value.split(',')) {
+      const n = parseLength(part.trim());
+      if (n === undefined) {
+        throw protocolError(side, 400, 'bad-content-length', 'Invalid message: bad Content-Length');
+      }
+      if (length !== undefined && n !== length) {
+        throw protocolError(
+          side,
+          400,
+          'conflicting-content-length',
+          'Invalid message: differing Content-Length values',
+        );
+      }
+      length = n;
+    }
+  }
+  return { kind: 'length', length: length! };
+}
+
+/** 1*DIGIT that fits a safe integer, else undefined. */
+function parseLength(s: string): number | undefined {
+  if (s.length === 0 || s.length > 15) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(s);
+}

@@ -1,0 +1,123 @@
+/**
+ * Header-list helpers: lookup, Connection tokens, persistence (RFC 9112 §9.3), hop-by-hop
+ * fields (RFC 9110 §7.6.1), Keep-Alive hints and idempotency.
+ *
+ * @module
+ */
+import type { HeaderList, RequestHead, ResponseHead } from './types.ts';
+
+/** The first value of `name` (case-insensitive), or undefined. */
+export function getHeader(headers: HeaderList, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [n, v] of headers) {
+    if (n.length === lower.length && n.toLowerCase() === lower) return v;
+  }
+  return undefined;
+}
+
+/** Every value of `name` (case-insensitive), in order. */
+export function getHeaders(headers: HeaderList, name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (const [n, v] of headers) {
+    if (n.length === lower.length && n.toLowerCase() === lower) out.push(v);
+  }
+  return out;
+}
+
+/** Lower-cased, comma-separated tokens of every `name` field, empty elements dropped. */
+export function listTokens(headers: HeaderList, name: string): string[] {
+  const out: string[] = [];
+  for (const value of getHeaders(headers, name)) {
+    for (const part of value.split(',')) {
+      const token = part.trim().toLowerCase();
+      if (token !== '') out.push(token);
+    }
+  }
+  return out;
+}
+
+/** Lower-cased tokens of all Connection fields. */
+export function connectionTokens(headers: HeaderList): Set<string> {
+  return new Set(listTokens(headers, 'connection'));
+}
+
+/**
+ * Whether the connection stays open after this message (RFC 9112 §9.3): `close` ends it;
+ * HTTP/1.1 persists by default; HTTP/1.0 only with `keep-alive`.
+ */
+export function isPersistent(head: RequestHead | ResponseHead): boolean {
+  const tokens = connectionTokens(head.headers);
+  if (tokens.has('close')) return false;
+  return head.minor === 1 || tokens.has('keep-alive');
+}
+
+// RFC 9110 §7.6.1 names Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding and
+// Upgrade; Trailer describes this hop's chunked encoding (RFC 9110 §6.6.2).
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+]);
+
+/**
+ * The fields without hop-by-hop ones: those above plus every field named in Connection.
+ * Callers re-add Connection/Upgrade for an upgrade.
+ */
+export function stripHopByHop(headers: HeaderList): HeaderList {
+  const named = connectionTokens(headers);
+  return headers.filter(([name]) => {
+    const lower = name.toLowerCase();
+    return !hopByHop.has(lower) && !named.has(lower);
+  });
+}
+
+const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * RFC 9110 §9.2.2 idempotent methods, or a request marked with Idempotency-Key /
+ * X-Idempotency-Key (the rule Go's transport uses for replaying requests).
+ */
+export function isIdempotent(method: string, headers: HeaderList): boolean {
+  if (idempotentMethods.has(method)) return true;
+  return (
+    getHeader(headers, 'idempotency-key') !== undefined ||
+    getHeader(headers, 'x-idempotency-key') !== undefined
+  );
+}
+
+/**
+ * `Keep-Alive: timeout=N, max=M` (RFC 2068 §19.7.1.1), in seconds and requests. Names are
+ * case-insensitive and values may be quoted; anything not a non-negative integer is
+ * ignored, as are unknown parameters. The first valid occurrence of each parameter wins.
+ */
+export function parseKeepAlive(value: string | null | undefined): {
+  timeout?: number;
+  max?: number;
+} {
+  const out: { timeout?: number; max?: number } = {};
+  if (!value) return out;
+  for (const part of value.split(/[,;]/)) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    if (name !== 'timeout' && name !== 'max') continue;
+    let raw = part.slice(eq + 1).trim();
+    if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1).trim();
+    if (raw.length === 0 || raw.length > 15 || !isDigits(raw)) continue;
+    if (out[name] === undefined) out[name] = Number(raw);
+  }
+  return out;
+}
+
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}

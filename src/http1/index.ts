@@ -1,0 +1,36 @@
+/**
+ * tether's HTTP/1.1 engine: message heads and bodies over web byte streams, in both
+ * directions, with strict RFC 9112 framing (the request-smuggling defences), limits, header
+ * rules, and a server loop with three-state keep-alive.
+ *
+ * @module
+ */
+export { ByteReader } from './byte-reader.ts';
+export { requestFraming, responseFraming } from './framing.ts';
+export {
+  connectionTokens,
+  getHeader,
+  getHeaders,
+  isIdempotent,
+  isPersistent,
+  listTokens,
+  parseKeepAlive,
+  stripHopByHop,
+} from './headers.ts';
+export { HttpError } from './http-error.ts';
+export { serializeRequestHead, serializeResponseHead } from './serialize.ts';
+export type {
+  IncomingRequest,
+  KeepAlive,
+  OutgoingResponse,
+  ServeHttp1Options,
+} from './serve-types.ts';
+export {
+  type BodyFraming,
+  defaultLimits,
+  type HeaderList,
+  type Http1Limits,
+  type RequestHead,
+  type ResponseHead,
+} from './types.ts';
+export { chunkedEncoder, writeBody } from './write-body.ts';

@@ -1,0 +1,121 @@
+/**
+ * Finds the end of a message head in a ByteBuffer, reading more as needed. Scans each
+ * byte once across chunks (it resumes where it stopped), enforces the size limits while
+ * scanning, and decodes the head to a string only once, when it is complete.
+ *
+ * Line endings are strict: every line must end in CRLF. RFC 9112 §2.2 lets a recipient
+ * accept a bare LF, but tether never does, so the parser and anything behind it cannot
+ * disagree about where a line ends; a bare LF is an error.
+ *
+ * @module
+ */
+import type { ByteBuffer } from './byte-buffer.ts';
+import { latin1 } from './chars.ts';
+import { protocolError, type Side } from './http-error.ts';
+import type { Http1Limits } from './types.ts';
+
+/** A complete head: its text and, for each line except the final empty one, its end (CR). */
+export interface RawHead {
+  text: string;
+  /** `lines[2k]` is the start and `lines[2k+1]` the end (exclusive, at CR) of line k. */
+  lines: number[];
+}
+
+/**
+ * Reads one head. Returns null on a clean end of input before any byte of it (only for
+ * requests; RFC 9112 §2.2 leading empty lines are skipped and count towards the limit).
+ * With `trailers`, reads a trailer section instead (RFC 9112 §7.1.2): field lines up to
+ * an empty line, which may come first.
+ */
+export async function readHead(
+  buf: ByteBuffer,
+  limits: Http1Limits,
+  side: Side,
+  trailers = false,
+): Promise<RawHead | null> {
+  const lines: number[] = [];
+  let lineStart = 0;
+  let scanned = 0;
+  let skipped = 0;
+  for (;;) {
+    let lf = buf.indexOfLf(scanned);
+    while (lf !== -1) {
+      if (lf === lineStart || buf.at(lf - 1) !== 13) {
+        throw protocolError(side, 400, 'bare-lf', 'Invalid message head: bare LF line ending');
+      }
+      const lineEnd = lf - 1;
+      if (lineEnd - lineStart > limits.maxLineBytes) throw lineTooLong(side);
+      if (lineEnd === lineStart) {
+        if (lines.length > 0 || trailers) {
+          const size = lf + 1;
+          if (size + skipped > limits.maxHeadBytes) throw headTooLarge(side);
+          const text = latin1(buf.store, buf.start, buf.start + lineStart);
+          buf.consume(size);
+          return { text, lines };
+        }
+        if (side === 'response') {
+          throw protocolError(side, 400, 'bad-status-line', 'Invalid status line: empty line');
+        }
+        // An empty line before the request line (RFC 9112 §2.2): skip it.
+        buf.consume(2);
+        skipped += 2;
+        if (skipped > limits.maxHeadBytes) throw headTooLarge(side);
+        lineStart = 0;
+        scanned = 0;
+      } else {
+        lines.push(lineStart, lineEnd);
+        if (lines.length > 2 * (limits.maxHeaders + (trailers ? 0 : 1))) {
+          throw protocolError(
+            side,
+            431,
+            'too-many-headers',
+            'Invalid message head: too many header fields',
+          );
+        }
+        lineStart = lf + 1;
+        scanned = lineStart;
+      }
+      lf = buf.indexOfLf(scanned);
+    }
+    scanned = buf.length;
+    if (buf.length + skipped > limits.maxHeadBytes) throw headTooLarge(side);
+    // A line still waiting for its LF may hold a CR as its last byte: allow one more byte.
+    if (buf.length - lineStart > limits.maxLineBytes + 1) throw lineTooLong(side);
+    if (!(await buf.fill())) {
+      if (trailers) throw incompleteBody(side);
+      if (buf.length === 0 && side === 'request') return null;
+      if (buf.length === 0) {
+        throw protocolError(
+          side,
+          502,
+          'empty-response',
+          'Invalid response: connection closed before any byte of the response',
+        );
+      }
+      throw protocolError(
+        side,
+        400,
+        'incomplete-head',
+        'Invalid message head: input ended before the end of the head',
+      );
+    }
+  }
+}
+
+/** The input ended inside a body. */
+export function incompleteBody(side: Side) {
+  return protocolError(
+    side,
+    400,
+    'incomplete-body',
+    'Invalid message body: input ended before the end of the body',
+  );
+}
+
+function headTooLarge(side: Side) {
+  return protocolError(side, 431, 'head-too-large', 'Invalid message head: head too large');
+}
+
+function lineTooLong(side: Side) {
+  return protocolError(side, 431, 'line-too-long', 'Invalid message head: line too long');
+}

@@ -1,0 +1,34 @@
+import type { Duplex } from '../runtime/types.ts';
+import type { Http1Limits, RequestHead, ResponseHead } from './types.ts';
+
+/**
+ * Keep-alive towards clients, a three-state setting (DESIGN.md rule 4): 'off' closes after
+ * every response, 'timeout' closes a connection idle between requests for `ms`, 'forever'
+ * never closes an idle connection. A zero never means forever.
+ */
+export type KeepAlive = { mode: 'off' } | { mode: 'timeout'; ms: number } | { mode: 'forever' };
+
+export interface IncomingRequest {
+  head: RequestHead;
+  /** The request body, de-chunked; empty when the request has none. */
+  body: ReadableStream<Uint8Array>;
+  remoteAddress: string;
+  remotePort: number;
+  /** Aborted when the client goes away (its side ends or fails) before the response is done. */
+  signal: AbortSignal;
+}
+
+export interface OutgoingResponse {
+  head: ResponseHead;
+  body: ReadableStream<Uint8Array> | Uint8Array | null;
+  /** For 101: called with the raw client connection after the head is written. */
+  upgrade?: (client: Duplex) => void | Promise<void>;
+}
+
+export interface ServeHttp1Options {
+  keepAlive: KeepAlive;
+  limits?: Http1Limits;
+  onError?(err: unknown): void;
+  /** Stop reusing connections (drain): after the current response, send Connection: close. */
+  closing?: () => boolean;
+}

@@ -1,0 +1,47 @@
+/** Header fields in wire order with their original case; repeated fields (Set-Cookie) stay separate. */
+export type HeaderList = [name: string, value: string][];
+
+/** A request head; `minor` is the `x` of `HTTP/1.x`. */
+export interface RequestHead {
+  method: string;
+  target: string;
+  minor: 0 | 1;
+  headers: HeaderList;
+}
+
+/** A response head; `minor` is the `x` of `HTTP/1.x`. */
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  minor: 0 | 1;
+  headers: HeaderList;
+}
+
+/** Parser limits; exceeding one is an HttpError (431 towards a client, 502 towards an upstream). */
+export interface Http1Limits {
+  /** Whole head (start line, fields, final CRLF), also the bound for chunked trailers. */
+  maxHeadBytes: number;
+  /** Header fields per head (and trailer fields per body). */
+  maxHeaders: number;
+  /** Request/status line and each header line, without CRLF. */
+  maxLineBytes: number;
+  /** Chunk extensions of one chunk-size line. */
+  maxChunkExtBytes: number;
+  /** One chunk-size line, without CRLF. */
+  maxChunkLineBytes: number;
+}
+
+export const defaultLimits: Http1Limits = Object.freeze({
+  maxHeadBytes: 65536,
+  maxHeaders: 100,
+  maxLineBytes: 16384,
+  maxChunkExtBytes: 1024,
+  maxChunkLineBytes: 4096,
+});
+
+/** How a message body is delimited (RFC 9112 §6.3); 'close' exists for responses only. */
+export type BodyFraming =
+  | { kind: 'none' }
+  | { kind: 'length'; length: number }
+  | { kind: 'chunked' }
+  | { kind: 'close' };
