@@ -44,6 +44,14 @@ export interface RawBehaviour {
   idleCloseMode?: 'fin' | 'rst';
   /** Reset (RST) a connection that already served a request when a new request starts. */
   resetOnReuse?: boolean;
+  /** Reset every connection on which a request starts once this many requests were served. */
+  resetFromRequest?: number;
+  /** Write unsolicited bytes on an idle connection this long after each response. */
+  unsolicitedAfterMs?: number;
+  /** Send `100 Continue` and `103 Early Hints` before each final response. */
+  informational?: boolean;
+  /** Serve TLS with this PEM certificate and key. */
+  tls?: { cert: string; key: string };
   /** Response body size in bytes (default: the 2-byte body `ok`). */
   bodyBytes?: number;
   /** Delay before the response head, ms. */
@@ -88,8 +96,10 @@ export interface UpstreamStats {
   executions: Record<string, number>;
   /** Requests executed, by method. */
   methods: Record<string, number>;
-  /** Connections reset on purpose (`resetOnReuse`, `idleCloseMode: 'rst'`). */
+  /** Connections reset on purpose (`resetOnReuse`, `resetFromRequest`, `idleCloseMode: 'rst'`). */
   resets: number;
+  /** Idle connections closed by `idleCloseMs`. */
+  idleCloses: number;
   conns: ConnectionRecord[];
 }
 
@@ -103,9 +113,10 @@ export interface Upstream {
 const SERVER_SCRIPT = String.raw`
 'use strict';
 const net = require('node:net');
+const tls = require('node:tls');
 const http = require('node:http');
 const cfg = JSON.parse(process.argv[2]);
-const stats = { connections: 0, open: 0, maxOpen: 0, executions: {}, methods: {}, resets: 0, conns: [] };
+const stats = { connections: 0, open: 0, maxOpen: 0, executions: {}, methods: {}, resets: 0, idleCloses: 0, served: 0, conns: [] };
 function execute(method, target, headers) {
   const id = headers['x-request-id'] ?? method + ' ' + target;
   stats.executions[id] = (stats.executions[id] ?? 0) + 1;
@@ -128,7 +139,7 @@ function body(n) {
 }
 
 function rawServer() {
-  return net.createServer((socket) => {
+  const listener = (socket) => {
     const rec = track(socket);
     socket.setNoDelay(true);
     let buf = Buffer.alloc(0);
@@ -139,13 +150,15 @@ function rawServer() {
       if (cfg.idleCloseMs === undefined) return;
       idleTimer = setTimeout(() => {
         closing = true;
+        stats.idleCloses++;
         if (cfg.idleCloseMode === 'rst') { stats.resets++; socket.resetAndDestroy(); } else socket.destroy();
       }, cfg.idleCloseMs);
     };
     socket.on('data', (d) => {
       if (closing) return;
       if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
-      if (!busy && buf.length === 0 && cfg.resetOnReuse && rec.requests > 0) {
+      const resetAll = cfg.resetFromRequest !== undefined && stats.served >= cfg.resetFromRequest;
+      if (!busy && buf.length === 0 && ((cfg.resetOnReuse && rec.requests > 0) || resetAll)) {
         closing = true; stats.resets++; socket.resetAndDestroy(); return;
       }
       buf = Buffer.concat([buf, d]);
@@ -179,20 +192,36 @@ function rawServer() {
       buf = rest.subarray(consumed);
       busy = true;
       rec.requests++;
+      stats.served++;
       execute(method, target, headers);
+      if (headers.upgrade !== undefined) {
+        // Echo protocol: after the 101, every byte comes back.
+        closing = true;
+        socket.removeAllListeners('data');
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: ' + headers.upgrade + '\r\nConnection: Upgrade\r\n\r\n');
+        if (buf.length > 0) socket.write(buf);
+        socket.on('data', (d) => socket.write(d));
+        socket.on('end', () => socket.end());
+        return;
+      }
       const delay = Number(headers['x-delay-ms'] ?? cfg.delayMs ?? 0);
       const n = headers['x-body-bytes'] !== undefined ? Number(headers['x-body-bytes']) : cfg.bodyBytes;
       const respond = () => respondTo(method, n, () => {
         busy = false;
         if (cfg.closeAfterResponse || cfg.framing === 'close') { closing = true; socket.end(); return; }
-        if (buf.length > 0) pump(); else armIdle();
+        if (buf.length > 0) return pump();
+        armIdle();
+        if (cfg.unsolicitedAfterMs !== undefined) {
+          setTimeout(() => { if (!busy && !socket.destroyed) socket.write('HTTP/1.1 200 OK\r\n\r\n'); }, cfg.unsolicitedAfterMs);
+        }
       });
       if (delay > 0) setTimeout(respond, delay); else respond();
     }
     function respondTo(method, n, done) {
       if (socket.destroyed) return;
       const b = body(cfg.trickle ? cfg.trickle.chunkBytes * cfg.trickle.chunks : n);
-      const head = ['HTTP/' + (cfg.httpVersion ?? '1.1') + ' 200 OK', 'Content-Type: text/plain'];
+      if (cfg.informational) socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
+      const head = ['HTTP/' + (cfg.httpVersion ?? '1.1') + ' 200 OK', 'Content-Type: text/plain', 'X-Upstream-Conn: ' + rec.id];
       const framing = cfg.framing ?? 'length';
       if (framing === 'length') head.push('Content-Length: ' + b.length);
       if (framing === 'chunked') head.push('Transfer-Encoding: chunked');
@@ -219,11 +248,13 @@ function rawServer() {
       } else socket.write(Buffer.concat([headBuf, b]));
       done();
     }
-  });
+  };
+  return cfg.tls ? tls.createServer({ cert: cfg.tls.cert, key: cfg.tls.key }, listener) : net.createServer(listener);
 }
 
 function nodeHttpServer() {
   const server = http.createServer((req, res) => {
+    stats.served++;
     req.resume();
     req.on('end', () => {
       execute(req.method, req.url, req.headers);
@@ -298,10 +329,11 @@ export async function startUpstream(behaviour: UpstreamBehaviour): Promise<Upstr
           String(behaviour.bodyBytes ?? 2),
         ])
       : spawn('node', [scriptPath('upstream.cjs', SERVER_SCRIPT), JSON.stringify(behaviour)]);
-  return await attach(child, behaviour.kind !== 'python-http10');
+  const scheme = behaviour.kind === 'raw' && behaviour.tls ? 'https' : 'http';
+  return await attach(child, behaviour.kind !== 'python-http10', scheme);
 }
 
-function attach(child: ChildProcess, hasStats: boolean): Promise<Upstream> {
+function attach(child: ChildProcess, hasStats: boolean, scheme: string): Promise<Upstream> {
   const replies = new Map<number, (stats: UpstreamStats) => void>();
   let nextId = 0;
   let stderr = '';
@@ -329,7 +361,7 @@ function attach(child: ChildProcess, hasStats: boolean): Promise<Upstream> {
           const port = msg.port;
           resolve({
             port,
-            origin: `http://127.0.0.1:${port}`,
+            origin: `${scheme}://127.0.0.1:${port}`,
             stats() {
               if (!hasStats) return Promise.reject(new Error('Cannot read stats: not recorded'));
               if (child.stdin === null || child.exitCode !== null) {
