@@ -1,0 +1,217 @@
+import { writeHeader } from './codec.ts';
+import { type FrameType, HEADER_LENGTH } from './frame.ts';
+import type { TunnelStream } from './stream.ts';
+import type { FrameTransport } from './transport.ts';
+
+/** Largest Data frame taken from one stream per turn, so busy streams share a message fairly. */
+const MAX_DATA_FRAME = 64 * 1024;
+/**
+ * Control frames are tiny, but a peer that floods Pings while not reading could grow the
+ * queue without end; past this many the session gives up (the transport is stalled anyway).
+ */
+const MAX_CONTROL_FRAMES = 262_144;
+
+/**
+ * The outgoing half of a session. Control frames (WindowUpdate, Ping, GoAway, RST/FIN) jump
+ * ahead of data so heartbeats never starve behind a bulk transfer. Data is not queued here:
+ * streams with a pending chunk and send window wait in a ready queue and are served round
+ * robin, so memory is bounded by the peer's windows. Everything pending is coalesced into as
+ * few messages as possible (up to `maxMessageSize`), flushed on a microtask, and each payload
+ * byte is copied exactly once, into the message.
+ */
+export class FrameWriter {
+  readonly #transport: FrameTransport;
+  readonly #maxMessage: number;
+  readonly #stallTimeout: number;
+  readonly #onFailure: (error: Error) => void;
+  /** Pending control frames, four numbers each: type, flags, stream id, length. */
+  #control: number[] = [];
+  #controlHead = 0;
+  #ready: TunnelStream[] = [];
+  #readyHead = 0;
+  #scheduled = false;
+  #blocked = false;
+  #stopped = false;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  // Reused plan of one message's data frames.
+  readonly #planStream: TunnelStream[] = [];
+  readonly #planChunk: Uint8Array[] = [];
+  readonly #planOffset: number[] = [];
+  readonly #planLength: number[] = [];
+
+  constructor(
+    transport: FrameTransport,
+    maxMessage: number,
+    stallTimeout: number,
+    onFailure: (error: Error) => void,
+  ) {
+    this.#transport = transport;
+    this.#maxMessage = maxMessage;
+    this.#stallTimeout = stallTimeout;
+    this.#onFailure = onFailure;
+  }
+
+  get hasTimer(): boolean {
+    return this.#stallTimer !== undefined;
+  }
+
+  /** Waiting for the transport to drain. */
+  get blocked(): boolean {
+    return this.#blocked;
+  }
+
+  control(type: FrameType, flags: number, streamId: number, length: number): void {
+    if (this.#stopped) return;
+    if (this.#control.length - this.#controlHead >= MAX_CONTROL_FRAMES * 4) {
+      this.#onFailure(new Error('Cannot queue control frame: the peer is not reading'));
+      return;
+    }
+    this.#control.push(type, flags, streamId, length);
+    this.#schedule();
+  }
+
+  /** `stream` has a pending chunk and send window. */
+  ready(stream: TunnelStream): void {
+    if (this.#stopped || stream.queued) return;
+    stream.queued = true;
+    this.#ready.push(stream);
+    this.#schedule();
+  }
+
+  /** Sends whatever control frames are queued, now, ignoring backpressure; then stops. */
+  finish(): void {
+    if (this.#stopped) return;
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#blocked = false;
+    this.#flush();
+    this.stop();
+  }
+
+  /** Drops everything queued and clears the stall timer. */
+  stop(): void {
+    this.#stopped = true;
+    this.#control = [];
+    this.#controlHead = 0;
+    for (let i = this.#readyHead; i < this.#ready.length; i++) this.#ready[i]!.queued = false;
+    this.#ready = [];
+    this.#readyHead = 0;
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#blocked) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    while (!this.#blocked && !this.#stopped) {
+      const message = this.#build();
+      if (message === undefined) return;
+      let accepted: boolean;
+      try {
+        accepted = this.#transport.send(message);
+      } catch (error) {
+        this.#onFailure(new Error('Cannot send frames: transport failed', { cause: error }));
+        return;
+      }
+      if (!accepted) this.#block();
+    }
+  };
+
+  #block(): void {
+    this.#blocked = true;
+    if (this.#stallTimeout > 0) {
+      this.#stallTimer = setTimeout(() => {
+        this.#stallTimer = undefined;
+        this.#onFailure(new Error(`Transport did not drain for ${this.#stallTimeout} ms`));
+      }, this.#stallTimeout);
+    }
+    this.#transport.drained().then(this.#drained, this.#drained);
+  }
+
+  readonly #drained = (): void => {
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    if (this.#stopped) return;
+    this.#blocked = false;
+    this.#flush();
+  };
+
+  /** Plans and fills one message; undefined when there is nothing to send. */
+  #build(): Uint8Array | undefined {
+    const max = this.#maxMessage;
+    const controlFrames = (this.#control.length - this.#controlHead) >> 2;
+    const controlCount = Math.min(controlFrames, Math.floor(max / HEADER_LENGTH));
+    let size = controlCount * HEADER_LENGTH;
+    let planned = 0;
+    // Data only once every control frame is out: a SYN must precede its stream's data.
+    if (controlCount === controlFrames) {
+      const ready = this.#ready;
+      while (this.#readyHead < ready.length) {
+        const room = max - size - HEADER_LENGTH;
+        if (room <= 0) break;
+        const stream = ready[this.#readyHead]!;
+        ready[this.#readyHead++] = undefined as unknown as TunnelStream;
+        const pending = stream.pending;
+        if (pending === undefined || stream.sendWindow <= 0 || stream.isDone) {
+          stream.queued = false;
+          continue;
+        }
+        const n = Math.min(
+          stream.sendWindow,
+          pending.chunk.length - pending.offset,
+          MAX_DATA_FRAME,
+          room,
+        );
+        this.#planStream[planned] = stream;
+        this.#planChunk[planned] = pending.chunk;
+        this.#planOffset[planned] = pending.offset;
+        this.#planLength[planned] = n;
+        planned++;
+        size += HEADER_LENGTH + n;
+        stream.sent(n);
+        if (stream.pending !== undefined && stream.sendWindow > 0) ready.push(stream);
+        else stream.queued = false;
+      }
+      if (this.#readyHead === ready.length) {
+        ready.length = 0;
+        this.#readyHead = 0;
+      } else if (this.#readyHead > 1024 && this.#readyHead * 2 > ready.length) {
+        ready.splice(0, this.#readyHead);
+        this.#readyHead = 0;
+      }
+    }
+    if (size === 0) return undefined;
+
+    const message = new Uint8Array(size);
+    let pos = 0;
+    const control = this.#control;
+    let c = this.#controlHead;
+    for (let i = 0; i < controlCount; i++, c += 4, pos += HEADER_LENGTH) {
+      writeHeader(message, pos, control[c]!, control[c + 1]!, control[c + 2]!, control[c + 3]!);
+    }
+    if (c === control.length) {
+      control.length = 0;
+      this.#controlHead = 0;
+    } else if (c > 4096 && c * 2 > control.length) {
+      control.splice(0, c);
+      this.#controlHead = 0;
+    } else {
+      this.#controlHead = c;
+    }
+    for (let i = 0; i < planned; i++) {
+      const n = this.#planLength[i]!;
+      const offset = this.#planOffset[i]!;
+      writeHeader(message, pos, 0, 0, this.#planStream[i]!.id, n);
+      message.set(this.#planChunk[i]!.subarray(offset, offset + n), pos + HEADER_LENGTH);
+      pos += HEADER_LENGTH + n;
+      this.#planStream[i] = undefined as unknown as TunnelStream;
+      this.#planChunk[i] = undefined as unknown as Uint8Array;
+    }
+    return message;
+  }
+}

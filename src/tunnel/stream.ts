@@ -1,0 +1,304 @@
+import { StreamRefusedError, StreamResetError } from './errors.ts';
+import { Flag, FrameType, INITIAL_STREAM_WINDOW } from './frame.ts';
+
+/** One multiplexed stream: a pair of web streams with yamux flow control underneath. */
+export interface Stream {
+  readonly id: number;
+  /** Ends on the peer's FIN; errors on RST or session close. Cancelling it resets the stream. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** close() sends FIN (half-close), abort() sends RST; never exceeds the peer's window. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Resolves on ACK (or any frame from the peer); rejects on RST before ACK or open timeout. */
+  readonly accepted: Promise<void>;
+  /** Sends RST now; both halves error. */
+  reset(): void;
+  /** Both directions finished or reset; never rejects. */
+  readonly closed: Promise<void>;
+}
+
+/** What a stream needs from its session; implemented by Session. */
+export interface StreamHost {
+  readonly maxWindow: number;
+  /** Latest RTT in ms, if measured. */
+  readonly rtt: number | undefined;
+  sendControl(type: FrameType, flags: number, streamId: number, length: number): void;
+  /** The stream has a pending chunk and send window: schedule it on the writer. */
+  wantsToWrite(stream: TunnelStream): void;
+  /** Both directions are done or the stream was reset: forget it. */
+  streamFinished(stream: TunnelStream): void;
+}
+
+const noop = () => {};
+
+/** A write waiting for window; the session's writer takes bytes from it directly. */
+interface PendingWrite {
+  chunk: Uint8Array;
+  offset: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class TunnelStream implements Stream {
+  readonly id: number;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly accepted: Promise<void>;
+  readonly closed: Promise<void>;
+
+  /** Bytes the peer still lets us send (spec.md "Flow Control"). */
+  sendWindow = INITIAL_STREAM_WINDOW;
+  /** The chunk being written, if any; read by the session's writer. */
+  pending: PendingWrite | undefined;
+  /** In the session's ready queue. */
+  queued = false;
+  /** performance.now() deadline for the ACK; 0 once acknowledged. */
+  openDeadline = 0;
+
+  readonly #host: StreamHost;
+  /** Bytes the peer may still send: recvMax - buffered - unacknowledged. */
+  #recvWindow = INITIAL_STREAM_WINDOW;
+  #recvMax: number;
+  #unacked = 0;
+  #epochStart = 0;
+  #buffer: Uint8Array[] = [];
+  #bufferHead = 0;
+  #reader!: ReadableStreamDefaultController<Uint8Array>;
+  #writer!: WritableStreamDefaultController;
+  #readWaiting = false;
+  #readerClosed = false;
+  #remoteFin = false;
+  #localFin = false;
+  #acked: boolean;
+  #error: Error | undefined;
+  #done = false;
+  #resolveAccepted!: () => void;
+  #rejectAccepted!: (error: Error) => void;
+  #resolveClosed!: () => void;
+
+  constructor(host: StreamHost, id: number, inbound: boolean, recvMax: number) {
+    this.#host = host;
+    this.id = id;
+    this.#recvMax = recvMax;
+    this.#recvWindow = recvMax;
+    this.#acked = inbound;
+    this.accepted = new Promise<void>((resolve, reject) => {
+      this.#resolveAccepted = resolve;
+      this.#rejectAccepted = reject;
+    });
+    this.accepted.catch(noop);
+    if (inbound) this.#resolveAccepted();
+    this.closed = new Promise<void>((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#reader = controller;
+        },
+        pull: () => this.#pull(),
+        cancel: () => this.reset(),
+      },
+      // Nothing is pulled ahead: the queue below holds what arrived, and a window update
+      // is earned only when the reader takes a chunk.
+      { highWaterMark: 0 },
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writer = controller;
+      },
+      write: (chunk) => this.#write(chunk),
+      close: () => this.#finish(),
+      abort: () => this.reset(),
+    });
+  }
+
+  /** Received data not yet read, in bytes. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (let i = this.#bufferHead; i < this.#buffer.length; i++) total += this.#buffer[i]!.length;
+    return total;
+  }
+
+  /** Current receive window size (grows with auto-tuning). */
+  get receiveWindow(): number {
+    return this.#recvMax;
+  }
+
+  get isDone(): boolean {
+    return this.#done;
+  }
+
+  /** Advertises `extra` bytes of receive window beyond the wire initial (in SYN/ACK). */
+  growReceiveWindow(extra: number): void {
+    this.#recvMax += extra;
+    this.#recvWindow += extra;
+  }
+
+  reset(): void {
+    if (this.#done) return;
+    this.#host.sendControl(FrameType.WindowUpdate, Flag.RST, this.id, 0);
+    this.fail(new StreamResetError(`Stream ${this.id} was reset locally`));
+  }
+
+  // ---- called by the session -------------------------------------------------------------
+
+  /** ACK or any frame from the peer: the stream is established. */
+  established(): void {
+    if (this.#acked) return;
+    this.#acked = true;
+    this.openDeadline = 0;
+    this.#resolveAccepted();
+  }
+
+  /** Returns false when `payload` exceeds the receive window (a protocol violation). */
+  receiveData(payload: Uint8Array): boolean {
+    const n = payload.length;
+    if (n > this.#recvWindow) return false;
+    if (n === 0 || this.#done || this.#remoteFin) return true;
+    this.#recvWindow -= n;
+    if (this.#readWaiting) {
+      this.#readWaiting = false;
+      this.#reader.enqueue(payload);
+      this.#consumed(n);
+    } else {
+      this.#buffer.push(payload);
+    }
+    return true;
+  }
+
+  growSendWindow(delta: number): void {
+    if (this.#done) return;
+    const wasBlocked = this.sendWindow === 0;
+    this.sendWindow += delta;
+    if (wasBlocked && this.pending !== undefined && this.sendWindow > 0) {
+      this.#host.wantsToWrite(this);
+    }
+  }
+
+  remoteFin(): void {
+    if (this.#remoteFin || this.#done) return;
+    this.#remoteFin = true;
+    if (this.#readWaiting && this.#bufferHead === this.#buffer.length) {
+      this.#readWaiting = false;
+      this.#closeReader();
+    }
+    if (this.#localFin) this.#finished();
+  }
+
+  remoteReset(): void {
+    if (this.#done) return;
+    if (!this.#acked) {
+      this.fail(new StreamRefusedError(`Cannot open stream ${this.id}: refused by peer`));
+    } else {
+      this.fail(new StreamResetError(`Stream ${this.id} was reset by peer`));
+    }
+  }
+
+  /** Moves `n` bytes of the pending write onto the wire (the caller copies them). */
+  sent(n: number): void {
+    const pending = this.pending!;
+    this.sendWindow -= n;
+    pending.offset += n;
+    if (pending.offset === pending.chunk.length) {
+      this.pending = undefined;
+      pending.resolve();
+    }
+  }
+
+  /** Ends the stream with `error` on both halves; no frame is sent. */
+  fail(error: Error): void {
+    if (this.#done) return;
+    this.#error = error;
+    this.#buffer = [];
+    this.#bufferHead = 0;
+    this.#rejectAccepted(error);
+    if (!this.#readerClosed) {
+      this.#readerClosed = true;
+      this.#reader.error(error);
+    }
+    this.#writer.error(error);
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(error);
+    this.#finished();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  #pull(): void {
+    if (this.#bufferHead < this.#buffer.length) {
+      const chunk = this.#buffer[this.#bufferHead]!;
+      this.#buffer[this.#bufferHead++] = undefined as unknown as Uint8Array;
+      if (this.#bufferHead === this.#buffer.length) {
+        this.#buffer.length = 0;
+        this.#bufferHead = 0;
+      }
+      this.#reader.enqueue(chunk);
+      this.#consumed(chunk.length);
+      if (this.#remoteFin && this.#bufferHead === this.#buffer.length) this.#closeReader();
+    } else if (this.#remoteFin) {
+      this.#closeReader();
+    } else if (!this.#done) {
+      this.#readWaiting = true;
+    }
+  }
+
+  /**
+   * The reader took `n` bytes: return them to the peer's window, batched like hashicorp
+   * (stream.go sendWindowUpdate: only once the delta reaches half the window). When a whole
+   * window is used up within a few RTTs, double it (go-yamux auto-tuning, capped at maxWindow).
+   */
+  #consumed(n: number): void {
+    this.#unacked += n;
+    if (this.#remoteFin || this.#done || this.#unacked < this.#recvMax / 2) return;
+    const now = performance.now();
+    let delta = this.#unacked;
+    const rtt = this.#host.rtt;
+    if (
+      rtt !== undefined &&
+      this.#recvMax < this.#host.maxWindow &&
+      now - this.#epochStart < rtt * 4
+    ) {
+      const grown = Math.min(this.#recvMax * 2, this.#host.maxWindow);
+      delta += grown - this.#recvMax;
+      this.#recvMax = grown;
+    }
+    this.#epochStart = now;
+    this.#unacked = 0;
+    this.#recvWindow += delta;
+    this.#host.sendControl(FrameType.WindowUpdate, 0, this.id, delta);
+  }
+
+  #closeReader(): void {
+    if (this.#readerClosed) return;
+    this.#readerClosed = true;
+    this.#reader.close();
+  }
+
+  #write(chunk: Uint8Array): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (!(chunk instanceof Uint8Array)) {
+      return Promise.reject(new TypeError('Cannot write to stream: chunk is not a Uint8Array'));
+    }
+    if (chunk.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending = { chunk, offset: 0, resolve, reject };
+      if (this.sendWindow > 0) this.#host.wantsToWrite(this);
+    });
+  }
+
+  #finish(): void {
+    if (this.#done || this.#localFin) return;
+    this.#localFin = true;
+    // FIN rides on a WindowUpdate, as hashicorp sends it; all data was flushed before close().
+    this.#host.sendControl(FrameType.WindowUpdate, Flag.FIN, this.id, 0);
+    if (this.#remoteFin) this.#finished();
+  }
+
+  #finished(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#resolveClosed();
+    this.#host.streamFinished(this);
+  }
+}
