@@ -4,11 +4,33 @@
  * @module
  */
 
+import { bunServe } from './bun-serve.ts';
 import { bunConnect, bunListen } from './bun-tcp.ts';
-import type { Runtime } from './types.ts';
+import { bunSendUnixDatagram } from './bun-unix-datagram.ts';
+import { onProcessSignal } from './signals.ts';
+import type { Runtime, TlsClientOptions } from './types.ts';
+import { connectWebSocket, type WebSocketClientPlatform } from './websocket-client.ts';
 
-const notYet = (): never => {
-  throw new Error('Cannot do that yet: not implemented');
+function tlsOptions(tls: TlsClientOptions | undefined) {
+  if (!tls) return undefined;
+  return {
+    ...(tls.ca !== undefined && { ca: tls.ca }),
+    ...(tls.serverName !== undefined && { serverName: tls.serverName }),
+    ...(tls.insecureSkipVerify && { rejectUnauthorized: false }),
+  };
+}
+
+const webSocketClient: WebSocketClientPlatform = {
+  create(url, protocols, headers, tls) {
+    const tlsInit = tlsOptions(tls);
+    // Bun's WebSocket takes headers and TLS options in a non-standard init object.
+    const init = { headers, protocols, ...(tlsInit && { tls: tlsInit }) };
+    return { ws: new WebSocket(url, init as unknown as string[]) };
+  },
+  fetchInit(tls) {
+    const tlsInit = tlsOptions(tls);
+    return { init: tlsInit ? ({ tls: tlsInit } as RequestInit) : {} };
+  },
 };
 
 export const bunRuntime: Runtime = {
@@ -16,8 +38,8 @@ export const bunRuntime: Runtime = {
   version: Bun.version,
   connect: bunConnect,
   listen: bunListen,
-  serve: notYet,
-  connectWebSocket: notYet,
-  onSignal: notYet,
-  sendUnixDatagram: () => false,
+  serve: bunServe,
+  connectWebSocket: (url, options) => connectWebSocket(webSocketClient, url, options),
+  onSignal: onProcessSignal,
+  sendUnixDatagram: bunSendUnixDatagram,
 };
