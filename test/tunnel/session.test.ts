@@ -1,0 +1,370 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  encodeHeader,
+  Flag,
+  FrameDecoder,
+  FrameType,
+  GoAwayCode,
+  RemoteGoAwayError,
+  Session,
+  SessionClosedError,
+  SessionDrainingError,
+  type Stream,
+  StreamOpenTimeoutError,
+  StreamRefusedError,
+  StreamResetError,
+} from '../../src/tunnel/index.ts';
+import {
+  patternBytes,
+  RecordingTransport,
+  readAll,
+  sessionPair,
+  waitFor,
+} from '../_harness/tunnel-sessions.ts';
+
+const quiet = { heartbeatInterval: 0, heartbeatTimeout: 0 };
+
+async function write(stream: Stream, bytes: Uint8Array, close = true): Promise<void> {
+  const writer = stream.writable.getWriter();
+  await writer.write(bytes);
+  if (close) await writer.close();
+  writer.releaseLock();
+}
+
+/** Frames sent on a RecordingTransport, decoded. */
+function sentFrames(transport: RecordingTransport) {
+  const frames: { type: FrameType; flags: number; streamId: number; length: number }[] = [];
+  new FrameDecoder((type, flags, streamId, length) =>
+    frames.push({ type, flags, streamId, length }),
+  ).push(transport.bytes());
+  return frames;
+}
+
+describe('Session', () => {
+  test('open/accept - bytes flow both ways and FIN ends each direction', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    assert.equal(opened.id % 2, 0, 'server opens even ids');
+    const request = patternBytes(100_000, 1);
+    const sending = write(opened, request);
+    const accepted = await pair.client.accept();
+    assert.equal(accepted.id, opened.id);
+    assert.deepEqual(await readAll(accepted.readable), request);
+    await sending;
+    const response = patternBytes(700_000, 2);
+    const [, received] = await Promise.all([write(accepted, response), readAll(opened.readable)]);
+    assert.deepEqual(received, response);
+    await opened.accepted;
+    await Promise.all([opened.closed, accepted.closed]);
+    assert.equal(pair.server.streamCount, 0);
+    assert.equal(pair.client.streamCount, 0);
+    pair.close();
+  });
+
+  test('open - the client opens odd ids and the SYN goes out before any ACK', async () => {
+    const transport = new RecordingTransport();
+    const session = Session.client(transport, quiet);
+    const a = session.open();
+    const b = session.open();
+    assert.deepEqual([a.id, b.id], [1, 3]);
+    await write(a, Uint8Array.of(1, 2, 3), false);
+    const frames = sentFrames(transport);
+    assert.deepEqual(frames.slice(0, 3), [
+      { type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: 1, length: 0 },
+      { type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: 3, length: 0 },
+      { type: FrameType.Data, flags: 0, streamId: 1, length: 3 },
+    ]);
+    session.close();
+  });
+
+  test('writes - header and payload and many small frames are coalesced into one message', async () => {
+    const transport = new RecordingTransport();
+    const session = Session.server(transport, quiet);
+    const streams = Array.from({ length: 20 }, () => session.open());
+    const writers = streams.map((s) => s.writable.getWriter());
+    await Promise.all(writers.map((w) => w.ready));
+    const before = transport.messages.length;
+    await Promise.all(writers.map((w) => w.write(patternBytes(100))));
+    assert.equal(transport.messages.length - before, 1, '20 Data frames in one message');
+    assert.equal(transport.messages.at(-1)!.length, 20 * 112);
+    assert.ok(before <= 1, 'the 20 SYNs went out together');
+    session.close();
+  });
+
+  test('half-close - the reader sees the end while the other direction keeps flowing', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    await write(opened, Uint8Array.of(1), true);
+    const accepted = await pair.client.accept();
+    assert.deepEqual(await readAll(accepted.readable), Uint8Array.of(1));
+    await write(accepted, Uint8Array.of(2, 3), false);
+    const reader = opened.readable.getReader();
+    assert.deepEqual((await reader.read()).value, Uint8Array.of(2, 3));
+    assert.equal(pair.client.streamCount, 1, 'half-closed stream is still open');
+    await accepted.writable.close();
+    assert.equal((await reader.read()).done, true);
+    await opened.closed;
+    pair.close();
+  });
+
+  test('reset - RST errors both halves on both sides', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    await write(opened, Uint8Array.of(1), false);
+    const accepted = await pair.client.accept();
+    await opened.accepted;
+    accepted.reset();
+    await assert.rejects(accepted.readable.getReader().read(), StreamResetError);
+    await assert.rejects(opened.readable.getReader().read(), StreamResetError);
+    await assert.rejects(write(opened, Uint8Array.of(2)), StreamResetError);
+    await opened.closed;
+    assert.equal(pair.server.isClosed, false);
+    pair.close();
+  });
+
+  test('accepted - RST before ACK rejects with StreamRefusedError', async () => {
+    const pair = sessionPair(quiet, quiet);
+    pair.client.goAway();
+    await waitFor(() => pair.server.goneAway, 1000, 'GoAway');
+    // Bypass the server's own GoAway guard: the client was draining before it could know.
+    const transport = new RecordingTransport();
+    const lone = Session.server(transport, quiet);
+    const stream = lone.open();
+    lone.receive(
+      encodeHeader({
+        type: FrameType.WindowUpdate,
+        flags: Flag.RST,
+        streamId: stream.id,
+        length: 0,
+      }),
+    );
+    await assert.rejects(stream.accepted, StreamRefusedError);
+    await assert.rejects(stream.readable.getReader().read(), StreamRefusedError);
+    lone.close();
+    pair.close();
+  });
+
+  test('streamOpenTimeout - an unanswered open fails that stream, not the session', async () => {
+    const transport = new RecordingTransport();
+    const session = Session.server(transport, { ...quiet, streamOpenTimeout: 50 });
+    const stream = session.open();
+    await assert.rejects(stream.accepted, StreamOpenTimeoutError);
+    await assert.rejects(
+      stream.writable.getWriter().write(Uint8Array.of(1)),
+      StreamOpenTimeoutError,
+    );
+    assert.equal(session.isClosed, false);
+    assert.equal(session.streamCount, 0);
+    assert.equal(session.timerCount, 0, 'open timer not re-armed');
+    const last = sentFrames(transport).at(-1);
+    assert.deepEqual(last, {
+      type: FrameType.WindowUpdate,
+      flags: Flag.RST,
+      streamId: stream.id,
+      length: 0,
+    });
+    session.close();
+  });
+
+  test('ping - RTT is measured and concurrent callers share one ping', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const sentBefore = pair.serverEnd.sentMessages;
+    const [a, b] = await Promise.all([pair.server.ping(), pair.server.ping()]);
+    assert.equal(a, b);
+    assert.ok(a >= 0 && pair.server.rtt === a);
+    assert.equal(pair.serverEnd.sentMessages - sentBefore, 1, 'one Ping SYN');
+    const aborted = new AbortController();
+    aborted.abort(new Error('stop'));
+    await assert.rejects(pair.server.ping(aborted.signal), /stop/);
+    pair.close();
+  });
+
+  test('goAway - remote GoAway stops open() but inbound streams still work', async () => {
+    const pair = sessionPair(quiet, quiet);
+    pair.client.goAway();
+    assert.equal(pair.client.draining, true);
+    assert.equal(await pair.server.remoteGoAway, GoAwayCode.Normal);
+    assert.equal(pair.server.goneAway, true);
+    assert.throws(() => pair.server.open(), RemoteGoAwayError);
+    assert.throws(() => pair.client.open(), SessionDrainingError);
+    pair.close();
+  });
+
+  test('goAway - after local GoAway inbound SYNs are refused with RST', async () => {
+    const pair = sessionPair(quiet, quiet);
+    pair.server.goAway();
+    // The client opens before it has processed the GoAway.
+    const stream = pair.client.open();
+    await assert.rejects(stream.accepted, StreamRefusedError);
+    assert.equal(pair.server.streamCount, 0);
+    assert.equal(pair.server.isClosed, false);
+    pair.close();
+  });
+
+  test('goAway - existing streams finish after GoAway and shutdown() waits for them', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    await write(opened, Uint8Array.of(1), false);
+    const accepted = await pair.client.accept();
+    let done = false;
+    const shutdown = pair.client.shutdown().then(() => {
+      done = true;
+    });
+    await pair.server.remoteGoAway;
+    assert.equal(done, false);
+    await write(accepted, Uint8Array.of(9));
+    await write(opened, Uint8Array.of(2));
+    assert.deepEqual(await readAll(opened.readable), Uint8Array.of(9));
+    await shutdown;
+    assert.equal(await pair.client.closed, undefined, 'clean close');
+    await pair.server.closed;
+    pair.close();
+  });
+
+  test('shutdown - abort closes at once and resets streams', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    await write(opened, Uint8Array.of(1), false);
+    await pair.client.accept();
+    const abort = new AbortController();
+    const shutdown = pair.server.shutdown(abort.signal);
+    abort.abort(new Error('grace period over'));
+    await shutdown;
+    assert.ok((await pair.server.closed) instanceof SessionClosedError);
+    await assert.rejects(opened.readable.getReader().read(), SessionClosedError);
+    pair.close();
+  });
+
+  test('acceptBacklog - overflow is refused with RST and the session survives', async () => {
+    const pair = sessionPair(quiet, { ...quiet, acceptBacklog: 4 });
+    const streams = Array.from({ length: 10 }, () => pair.client.open());
+    const refused: number[] = [];
+    for (const s of streams) {
+      // The 4 in the backlog fail with SessionClosedError when the test closes the pair.
+      s.accepted.catch((e) => e instanceof StreamRefusedError && refused.push(s.id));
+    }
+    // Nobody accepts yet: the first 4 wait in the backlog, the other 6 are refused.
+    await waitFor(() => refused.length === 6, 1000, 'six refusals');
+    assert.deepEqual(
+      refused,
+      streams.slice(4).map((s) => s.id),
+    );
+    assert.ok(pair.serverLog.some((l) => l.level === 'warn' && /backlog/.test(l.message)));
+    const first = await pair.server.accept();
+    assert.equal(first.id, streams[0]!.id);
+    await streams[0]!.accepted;
+    assert.equal(pair.server.isClosed, false);
+    assert.equal(pair.client.isClosed, false);
+    pair.close();
+  });
+
+  test('1000 simultaneous opens - none lost and the session survives', async () => {
+    const pair = sessionPair(quiet, { ...quiet, acceptBacklog: 1024 });
+    const serving = (async () => {
+      for (let i = 0; i < 1000; i++) {
+        const s = await pair.server.accept();
+        void s.readable.pipeTo(s.writable).catch(() => {});
+      }
+    })();
+    const echoes = await Promise.all(
+      Array.from({ length: 1000 }, async (_, i) => {
+        const s = pair.client.open();
+        const body = patternBytes(64 + (i % 100), i + 1);
+        await write(s, body);
+        assert.deepEqual(await readAll(s.readable), body);
+        return s.id;
+      }),
+    );
+    await serving;
+    assert.equal(new Set(echoes).size, 1000);
+    await waitFor(() => pair.server.streamCount === 0 && pair.client.streamCount === 0);
+    assert.equal(pair.client.isClosed, false);
+    pair.close();
+  });
+
+  test('1000 simultaneous opens with the default backlog - refused opens are safe to retry, none lost', async () => {
+    const pair = sessionPair(quiet, quiet);
+    let refusals = 0;
+    const serving = (async () => {
+      for (;;) {
+        const s = await pair.server.accept().catch(() => undefined);
+        if (!s) return;
+        void s.readable.pipeTo(s.writable).catch(() => {});
+      }
+    })();
+    const echo = async (i: number): Promise<void> => {
+      const s = pair.client.open();
+      const body = patternBytes(100, i + 1);
+      const writing = write(s, body).catch(() => {});
+      try {
+        await s.accepted;
+      } catch (error) {
+        assert.ok(error instanceof StreamRefusedError);
+        refusals++;
+        return echo(i);
+      }
+      await writing;
+      assert.deepEqual(await readAll(s.readable), body);
+    };
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => echo(i)));
+    assert.ok(
+      refusals > 0,
+      'a 1000-SYN burst overflows the 256 backlog (hashicorp behaves the same)',
+    );
+    assert.equal(pair.client.isClosed, false);
+    assert.equal(pair.server.isClosed, false);
+    pair.close();
+    await serving;
+  });
+
+  test('close - every pending read, write, open and accept fails at once with the reason as cause', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    const writer = opened.writable.getWriter();
+    await writer.write(patternBytes(10));
+    const accepted = await pair.client.accept();
+    // A write stuck on the window: 256 KiB initial, nobody reading on the other side.
+    const blockedWrite = writer.write(patternBytes(600_000));
+    const pendingRead = opened.readable.getReader().read();
+    const pendingAccept = pair.server.accept();
+    const reason = new Error('operator said so');
+    await waitFor(() => pair.serverEnd.sentBytes > 256 * 1024);
+    pair.clientEnd.hold = true; // the client can no longer answer the ping
+    const pendingPing = pair.server.ping();
+    pair.server.close(reason);
+    for (const p of [blockedWrite, pendingRead, pendingAccept, pendingPing]) {
+      await assert.rejects(p, (e: Error) => e instanceof SessionClosedError && e.cause === reason);
+    }
+    assert.throws(() => pair.server.open(), SessionClosedError);
+    await assert.rejects(pair.server.accept(), SessionClosedError);
+    assert.equal(await pair.server.closed, reason);
+    // The peer learns through the transport and fails its streams too.
+    assert.ok((await pair.client.closed) instanceof Error);
+    await assert.rejects(accepted.readable.getReader().read(), SessionClosedError);
+    await opened.closed;
+  });
+
+  test('close - no timers remain on any close path', async () => {
+    const config = {
+      heartbeatInterval: 50,
+      heartbeatTimeout: 200,
+      streamOpenTimeout: 1000,
+      writeStallTimeout: 1000,
+    };
+    const pair = sessionPair(config, config);
+    pair.server.open();
+    assert.ok(pair.server.timerCount >= 3, 'heartbeat, liveness and open timers are armed');
+    pair.server.close();
+    assert.equal(pair.server.timerCount, 0);
+    await pair.client.closed;
+    assert.equal(pair.client.timerCount, 0, 'closed by the transport');
+    // Protocol error path
+    const p2 = sessionPair(config, config);
+    p2.clientEnd.sendText('hello');
+    await p2.server.closed;
+    assert.equal(p2.server.timerCount, 0);
+    await p2.client.closed;
+    assert.equal(p2.client.timerCount, 0);
+  });
+});
