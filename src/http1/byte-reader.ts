@@ -120,15 +120,23 @@ export class ByteReader {
    */
   release(): ReadableStream<Uint8Array> {
     const buf = this.#buf;
-    const pending = buf.pending;
+    let pending = buf.pending;
     const reader = buf.detach();
     return new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          if (pending) await pending.catch(() => {});
           if (buf.length > 0) {
             controller.enqueue(buf.take(buf.length));
             return;
+          }
+          if (pending) {
+            // A read started before the release: its bytes come first.
+            await pending.catch(() => {});
+            pending = null;
+            if (buf.length > 0) {
+              controller.enqueue(buf.take(buf.length));
+              return;
+            }
           }
           if (buf.failure) throw buf.failure.error;
           if (buf.eof) {

@@ -19,6 +19,7 @@ export {
 } from './headers.ts';
 export { HttpError } from './http-error.ts';
 export { serializeRequestHead, serializeResponseHead } from './serialize.ts';
+export { serveHttp1 } from './serve.ts';
 export type {
   IncomingRequest,
   KeepAlive,

@@ -1,4 +1,4 @@
-import type { Duplex } from '../runtime/types.ts';
+import type { Duplex } from '../runtime/index.ts';
 import type { Http1Limits, RequestHead, ResponseHead } from './types.ts';
 
 /**

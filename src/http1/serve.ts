@@ -1,0 +1,253 @@
+/**
+ * The HTTP/1.1 server loop for one client connection: tether serves its proxy port itself,
+ * over runtime TCP, to control keep-alive, framing, limits and upgrades.
+ *
+ * Choices, in short:
+ * - Requests are served one at a time; a pipelined request waits for the previous response.
+ * - `Expect: 100-continue`: `100 Continue` is sent when the handler first reads the body;
+ *   a handler that answers without reading it gets its response sent and the connection
+ *   closed (the client may or may not send the body; only closing is unambiguous).
+ * - A body the handler left unread is drained up to 64 KiB after the response, else the
+ *   connection is closed: leftover body bytes are never parsed as a request.
+ * - The client is gone when its side ends (EOF, even a half-close, as nginx treats it) or
+ *   fails while a request is in progress: `IncomingRequest.signal` aborts. Bytes the client
+ *   sends meanwhile are buffered (64 KiB at most) while watching.
+ * - No deadline of any kind applies while a request is in progress; only the keep-alive
+ *   idle time between requests (no bytes at all) closes a connection.
+ * - Closing is staged (RFC 9112 §9.6): FIN after the last response, then read and discard
+ *   for a short while before the socket is released, so unread input does not turn the
+ *   close into a reset that destroys the response.
+ *
+ * @module
+ */
+import type { TcpConnection } from '../runtime/index.ts';
+import { ByteReader } from './byte-reader.ts';
+import { requestFraming } from './framing.ts';
+import { getHeader, isPersistent } from './headers.ts';
+import { HttpError } from './http-error.ts';
+import { drainLimit, RequestBody } from './request-body.ts';
+import { serializeResponseHead } from './serialize.ts';
+import { errorResponse, planResponse } from './serve-response.ts';
+import type {
+  IncomingRequest,
+  KeepAlive,
+  OutgoingResponse,
+  ServeHttp1Options,
+} from './serve-types.ts';
+import { defaultLimits, type RequestHead } from './types.ts';
+import { writeBody } from './write-body.ts';
+
+const continueHead = new TextEncoder().encode('HTTP/1.1 100 Continue\r\n\r\n');
+/** How long a closing connection keeps reading before it is released (staged close). */
+const lingerMs = 1000;
+/** Input read and discarded at most while lingering. */
+const lingerBytes = 256 * 1024;
+
+type Outcome = 'keep' | 'close' | 'abort' | 'upgraded';
+
+/** Serves requests on `conn` until it closes; resolves when the connection is done. */
+export async function serveHttp1(
+  conn: TcpConnection,
+  handler: (req: IncomingRequest) => Promise<OutgoingResponse>,
+  options: ServeHttp1Options,
+): Promise<void> {
+  const limits = options.limits ?? defaultLimits;
+  const reader = new ByteReader(conn.readable);
+  const writer = conn.writable.getWriter();
+  let outcome: Outcome = 'close';
+  try {
+    for (;;) {
+      const ready = await waitForRequest(reader, options.keepAlive);
+      if (ready !== 'data') break;
+      let head: RequestHead | null;
+      try {
+        head = await reader.readRequestHead(limits);
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        await writer.write(errorResponse(error));
+        break;
+      }
+      if (head === null) break;
+      outcome = await serveOne(conn, reader, writer, head, handler, options);
+      if (outcome !== 'keep') break;
+    }
+  } catch (error) {
+    outcome = 'abort';
+    options.onError?.(error);
+  }
+  if (outcome === 'upgraded') return;
+  if (outcome === 'abort') conn.close();
+  else await closeGracefully(conn, reader, writer);
+}
+
+async function serveOne(
+  conn: TcpConnection,
+  reader: ByteReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  head: RequestHead,
+  handler: (req: IncomingRequest) => Promise<OutgoingResponse>,
+  options: ServeHttp1Options,
+): Promise<Outcome> {
+  let framing: ReturnType<typeof requestFraming>;
+  try {
+    framing = requestFraming(head);
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    await writer.write(errorResponse(error));
+    return 'close';
+  }
+  const expectsContinue =
+    head.minor === 1 &&
+    framing.kind !== 'none' &&
+    getHeader(head.headers, 'expect')?.toLowerCase() === '100-continue';
+  let headWritten = false;
+  const body = new RequestBody(
+    reader.body(framing, options.limits ?? defaultLimits),
+    // Too late once the final head is out: the client then sends the body unprompted.
+    expectsContinue ? async () => (headWritten ? undefined : writer.write(continueHead)) : null,
+  );
+  const abort = new AbortController();
+  let finished = false;
+  const watching = watchClient(reader, body, abort, () => finished);
+  try {
+    let response: OutgoingResponse;
+    try {
+      response = await handler({
+        head,
+        body: body.stream,
+        remoteAddress: conn.remoteAddress,
+        remotePort: conn.remotePort,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      options.onError?.(error);
+      if (abort.signal.aborted) return 'abort';
+      await writer.write(errorResponse({ status: 500, message: 'Cannot handle request' }));
+      body.cancel();
+      return 'close';
+    }
+    if (abort.signal.aborted) {
+      await cancelBody(response.body);
+      return 'abort';
+    }
+    if (response.head.status === 101 && response.upgrade) {
+      finished = true;
+      headWritten = true;
+      return await upgrade(conn, reader, writer, body, response);
+    }
+    if (response.head.status < 200) {
+      await cancelBody(response.body);
+      throw new RangeError(`Cannot send response: status ${response.head.status} is not final`);
+    }
+    const wanted =
+      options.keepAlive.mode !== 'off' &&
+      isPersistent(head) &&
+      !(options.closing?.() ?? false) &&
+      (body.done || body.continueSent);
+    const plan = planResponse(head, response.head, response.body, wanted, options.keepAlive);
+    headWritten = true;
+    await writer.write(serializeResponseHead(plan.head));
+    try {
+      await writeBody(writer, response.body, plan.framing, abort.signal);
+    } catch (error) {
+      // The response cannot be completed: only an abrupt close tells the client so.
+      if (!abort.signal.aborted) options.onError?.(error);
+      return 'abort';
+    }
+    finished = true;
+    if (!plan.persistent) {
+      body.cancel();
+      return 'close';
+    }
+    if (!(await body.drain())) return 'close';
+    return 'keep';
+  } finally {
+    finished = true;
+    void watching;
+  }
+}
+
+async function upgrade(
+  conn: TcpConnection,
+  reader: ByteReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  body: RequestBody,
+  response: OutgoingResponse,
+): Promise<Outcome> {
+  // Bytes of an unfinished request body would be mistaken for the upgraded protocol's.
+  if (!body.done && !(await body.drain())) {
+    throw new TypeError('Cannot upgrade: the request body was not read to its end');
+  }
+  await writer.write(serializeResponseHead({ ...response.head, minor: 1 }));
+  writer.releaseLock();
+  await response.upgrade!({ readable: reader.release(), writable: conn.writable });
+  return 'upgraded';
+}
+
+/**
+ * Watches for the client going away while a request is in progress: reads ahead (shared
+ * with the body consumer) and aborts on end of input or a read error. Stops when the
+ * response is complete or 64 KiB are buffered unread.
+ */
+async function watchClient(
+  reader: ByteReader,
+  body: RequestBody,
+  abort: AbortController,
+  finished: () => boolean,
+): Promise<void> {
+  while (!finished()) {
+    if (reader.bufferedBytes > drainLimit) {
+      if (body.done) return;
+      await body.settled;
+      continue;
+    }
+    const state = await reader.readMore();
+    if (finished()) return;
+    if (state !== 'data') {
+      abort.abort(new Error('Cannot finish request: the client closed the connection'));
+      return;
+    }
+  }
+}
+
+/** Waits for the first byte of the next request, or for the keep-alive idle time to pass. */
+async function waitForRequest(
+  reader: ByteReader,
+  keepAlive: KeepAlive,
+): Promise<'data' | 'eof' | 'error' | 'idle'> {
+  if (reader.bufferedBytes > 0) return 'data';
+  if (keepAlive.mode !== 'timeout') return reader.waitReadable();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<'idle'>((resolve) => {
+    timer = setTimeout(() => resolve('idle'), keepAlive.ms);
+  });
+  try {
+    return await Promise.race([reader.waitReadable(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function closeGracefully(
+  conn: TcpConnection,
+  reader: ByteReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+): Promise<void> {
+  try {
+    await writer.close();
+  } catch {
+    conn.close();
+    return;
+  }
+  const timer = setTimeout(() => conn.close(), lingerMs);
+  try {
+    while (reader.bufferedBytes <= lingerBytes && (await reader.readMore()) === 'data') {}
+  } finally {
+    clearTimeout(timer);
+    conn.close();
+  }
+}
+
+async function cancelBody(body: OutgoingResponse['body']): Promise<void> {
+  if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+}
