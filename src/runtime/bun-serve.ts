@@ -23,6 +23,8 @@ const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
  */
 const BACKPRESSURE_LIMIT = 64 * 1024 * 1024;
 
+const SHUTDOWN_POLL_MS = 10;
+
 interface SocketData {
   handlers: WebSocketHandlers;
   protocol: string;
@@ -159,8 +161,14 @@ export async function bunServe(options: HttpServeOptions): Promise<HttpServer> {
   }
   let stopping: Promise<void> | undefined;
   const stop = () => {
-    // No argument: stop accepting, let in-flight requests finish (runtime.md §1).
-    stopping ??= server.stop();
+    stopping ??= (async () => {
+      // `stop()` stops accepting at once, but its promise also waits for every upgraded
+      // WebSocket to close; wait only for the HTTP requests in flight.
+      void server.stop();
+      while (server.pendingRequests > 0) {
+        await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
+      }
+    })();
     return stopping;
   };
   return {

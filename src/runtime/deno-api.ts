@@ -49,6 +49,8 @@ export interface DenoServeOptions {
 
 export interface DenoServeHandlerInfo {
   readonly remoteAddr: DenoNetAddr;
+  /** Settles once the response has been sent in full. */
+  readonly completed: Promise<void>;
 }
 
 export interface DenoHttpClient {

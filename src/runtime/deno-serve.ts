@@ -38,6 +38,20 @@ function limited(handlers: WebSocketHandlers, maxMessage: number): WebSocketHand
 export async function denoServe(options: HttpServeOptions): Promise<HttpServer> {
   const { host, port, tls } = options;
   const maxMessage = options.maxWebSocketMessage ?? DEFAULT_MAX_MESSAGE;
+  // Deno's `shutdown()` also closes every upgraded WebSocket, which tether must leave
+  // alone. While sockets are open, draining answers new requests 503 itself, waits for the
+  // requests in flight, and shuts the server down only once the last socket has closed.
+  let draining = false;
+  let inFlight = 0;
+  let sockets = 0;
+  let idle: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+  const requestDone = () => {
+    if (--inFlight === 0) idle?.();
+  };
+  const socketClosed = () => {
+    if (--sockets === 0 && draining) void stop();
+  };
   let server: DenoHttpServer;
   try {
     server = deno.serve(
@@ -49,6 +63,21 @@ export async function denoServe(options: HttpServeOptions): Promise<HttpServer> 
         onListen() {},
       },
       (request, handlerInfo) => {
+        if (draining) {
+          return new Response('Server is shutting down', {
+            status: 503,
+            headers: { connection: 'close' },
+          });
+        }
+        inFlight++;
+        let counted = true;
+        const done = () => {
+          if (counted) {
+            counted = false;
+            requestDone();
+          }
+        };
+        handlerInfo.completed.then(done, done);
         const remoteAddress = handlerInfo.remoteAddr.hostname;
         const info: RequestInfo = {
           remoteAddress,
@@ -61,7 +90,21 @@ export async function denoServe(options: HttpServeOptions): Promise<HttpServer> 
               // tether's tunnel has its own heartbeat and idle limits, so turn it off.
               idleTimeout: 0,
             });
-            new StandardWebSocketConn(socket, limited(handlers, maxMessage), remoteAddress);
+            // An upgraded request is no longer an HTTP request in flight.
+            done();
+            sockets++;
+            const limitedHandlers = limited(handlers, maxMessage);
+            new StandardWebSocketConn(
+              socket,
+              {
+                ...limitedHandlers,
+                close(conn, code, reason) {
+                  socketClosed();
+                  limitedHandlers.close(conn, code, reason);
+                },
+              },
+              remoteAddress,
+            );
             for (const [name, value] of new Headers(upgradeOptions?.headers)) {
               response.headers.set(name, value);
             }
@@ -74,17 +117,21 @@ export async function denoServe(options: HttpServeOptions): Promise<HttpServer> 
   } catch (error) {
     throw listenError(host, port, error);
   }
-  let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= server.shutdown();
     return stopping;
+  };
+  const shutdown = async () => {
+    draining = true;
+    if (sockets === 0) return stop();
+    if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
   };
   return {
     host,
     port: server.addr.port,
     close: async () => {
-      void stop();
+      void shutdown();
     },
-    shutdown: stop,
+    shutdown,
   };
 }
