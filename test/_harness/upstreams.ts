@@ -154,6 +154,7 @@ function rawServer() {
         if (cfg.idleCloseMode === 'rst') { stats.resets++; socket.resetAndDestroy(); } else socket.destroy();
       }, cfg.idleCloseMs);
     };
+    socket.on('close', () => clearTimeout(idleTimer));
     socket.on('data', (d) => {
       if (closing) return;
       if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
