@@ -142,7 +142,15 @@ export async function denoConnect(options: ConnectOptions): Promise<TcpConnectio
     throw connectError(host, port, error);
   }
   if (!tls) return new DenoTcpConnection(conn);
-  const onAbort = () => conn.close();
+  // startTls takes the TCP resource over: an abort must close whichever is current.
+  let current: DenoConn = conn;
+  const onAbort = () => {
+    try {
+      current.close();
+    } catch {
+      // Already closed.
+    }
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // startTls rather than connectTls: it lets the name checked differ from the address.
@@ -153,14 +161,12 @@ export async function denoConnect(options: ConnectOptions): Promise<TcpConnectio
       // --unsafely-ignore-certificate-errors flag can); skip what it allows.
       ...(tls.insecureSkipVerify && { unsafelyDisableHostnameVerification: true }),
     });
+    current = tlsConn;
+    if (signal?.aborted) throw abortReason(signal);
     await tlsConn.handshake();
     return new DenoTcpConnection(tlsConn);
   } catch (error) {
-    try {
-      conn.close();
-    } catch {
-      // startTls took the connection over and already closed it.
-    }
+    onAbort();
     if (signal?.aborted) throw abortReason(signal);
     throw connectError(host, port, error);
   } finally {
