@@ -24,9 +24,16 @@ export interface TcpConnection extends Duplex {
 }
 
 export interface TlsClientOptions {
-  /** PEM bundle trusted in addition to (Bun) or instead of (Deno) the system roots. */
+  /**
+   * PEM bundle to trust. Bun trusts it instead of the bundled roots; Deno trusts it in
+   * addition to them.
+   */
   readonly ca?: string;
   readonly serverName?: string;
+  /**
+   * Bun: accept any certificate. Deno can only skip the host name check per connection
+   * (chain checks stay on unless Deno runs with --unsafely-ignore-certificate-errors).
+   */
   readonly insecureSkipVerify?: boolean;
 }
 
