@@ -122,7 +122,8 @@ describe('interop with yamux-js over TCP', () => {
     const theirResults = new Map<number, string>();
     let theirSession: YamuxServer | undefined;
     const netServer = await listen((socket) => {
-      const session = new YamuxServer((stream: YamuxStream) => {
+      const session = new YamuxServer((duplex) => {
+        const stream = duplex as unknown as YamuxStream;
         const index = (stream.ID() - 1) / 2;
         serveYamuxStream(stream, index, 1, theirResults);
       }, yamuxConfig(theirLog));
