@@ -82,21 +82,57 @@ function nextChunkFn(buf: ByteBuffer, framing: BodyFraming, limits: Http1Limits,
   return chunkedReader(buf, limits, side);
 }
 
+/** Small chunks already buffered are merged into one read of up to this many bytes. */
+const coalesceBytes = 65536;
+/** Only chunks smaller than this are merged (larger ones are handed on without a copy). */
+const smallChunk = 8192;
+
 /** RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF chunk-data CRLF … last-chunk trailers CRLF. */
 function chunkedReader(buf: ByteBuffer, limits: Http1Limits, side: Side): Next {
   let remaining = 0;
-  let state: 'size' | 'data' | 'crlf' = 'size';
+  let state: 'size' | 'data' | 'crlf' | 'last' = 'size';
   const need = async (n: number) => {
     while (buf.length < n) if (!(await buf.fill())) throw incompleteBody(side);
+  };
+  const takeData = () => {
+    const chunk = buf.take(Math.min(remaining, buf.length));
+    remaining -= chunk.length;
+    if (remaining === 0) state = 'crlf';
+    return chunk;
+  };
+  /** Consumes CRLF + size line if both are buffered; false when more input is needed. */
+  const nextSizeSync = (): boolean => {
+    if (buf.length < 2) return false;
+    if (buf.at(0) !== 13 || buf.at(1) !== 10) throw badChunk(side, 'no CRLF after chunk data');
+    buf.consume(2);
+    state = 'size';
+    const lf = buf.indexOfLf(0);
+    if (lf === -1) return false;
+    const size = parseSizeLine(buf, lf, limits, side);
+    if (size === 0) {
+      state = 'last';
+      return false;
+    }
+    remaining = size;
+    state = 'data';
+    return true;
   };
   return async () => {
     for (;;) {
       if (state === 'data') {
         await need(1);
-        const chunk = buf.take(Math.min(remaining, buf.length));
-        remaining -= chunk.length;
-        if (remaining === 0) state = 'crlf';
-        return chunk;
+        const first = takeData();
+        if (first.length >= smallChunk) return first;
+        // Merge the small chunks that are already here: one stream read instead of many.
+        const parts = [first];
+        let total = first.length;
+        while (total < coalesceBytes && remaining === 0 && nextSizeSync() && buf.length > 0) {
+          if (remaining >= smallChunk) break;
+          const piece = takeData();
+          parts.push(piece);
+          total += piece.length;
+        }
+        return parts.length === 1 ? first : concat(parts, total);
       }
       if (state === 'crlf') {
         await need(2);
@@ -104,15 +140,28 @@ function chunkedReader(buf: ByteBuffer, limits: Http1Limits, side: Side): Next {
         buf.consume(2);
         state = 'size';
       }
-      const size = await readChunkSize(buf, limits, side);
-      if (size === 0) {
-        const raw = await readHead(buf, limits, side, true);
-        return { trailers: raw && raw.lines.length > 0 ? parseFields(raw, 0, side) : [] };
+      if (state === 'size') {
+        const size = await readChunkSize(buf, limits, side);
+        if (size > 0) {
+          remaining = size;
+          state = 'data';
+          continue;
+        }
       }
-      remaining = size;
-      state = 'data';
+      const raw = await readHead(buf, limits, side, true);
+      return { trailers: raw && raw.lines.length > 0 ? parseFields(raw, 0, side) : [] };
     }
   };
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 async function readChunkSize(buf: ByteBuffer, limits: Http1Limits, side: Side): Promise<number> {
@@ -120,27 +169,18 @@ async function readChunkSize(buf: ByteBuffer, limits: Http1Limits, side: Side): 
   let lf = buf.indexOfLf(0);
   while (lf === -1) {
     scanned = buf.length;
-    if (scanned > limits.maxChunkLineBytes + 1) {
-      throw protocolError(
-        side,
-        400,
-        'chunk-line-too-long',
-        'Invalid chunked body: chunk-size line too long',
-      );
-    }
+    if (scanned > limits.maxChunkLineBytes + 1) throw chunkLineTooLong(side);
     if (!(await buf.fill())) throw incompleteBody(side);
     lf = buf.indexOfLf(scanned);
   }
+  return parseSizeLine(buf, lf, limits, side);
+}
+
+/** Parses and consumes the chunk-size line ending with the LF at `lf`. */
+function parseSizeLine(buf: ByteBuffer, lf: number, limits: Http1Limits, side: Side): number {
   if (lf === 0 || buf.at(lf - 1) !== 13) throw badChunk(side, 'bare LF');
   const end = lf - 1;
-  if (end > limits.maxChunkLineBytes) {
-    throw protocolError(
-      side,
-      400,
-      'chunk-line-too-long',
-      'Invalid chunked body: chunk-size line too long',
-    );
-  }
+  if (end > limits.maxChunkLineBytes) throw chunkLineTooLong(side);
   let i = 0;
   let size = 0;
   for (; i < end; i++) {
@@ -166,12 +206,22 @@ async function readChunkSize(buf: ByteBuffer, limits: Http1Limits, side: Side): 
     }
     for (; j < end; j++) {
       const c = buf.at(j);
-      if ((c < 32 && c !== 9) || c === 127)
+      if ((c < 32 && c !== 9) || c === 127) {
         throw badChunk(side, 'control character in chunk extension');
+      }
     }
   }
   buf.consume(lf + 1);
   return size;
+}
+
+function chunkLineTooLong(side: Side): HttpError {
+  return protocolError(
+    side,
+    400,
+    'chunk-line-too-long',
+    'Invalid chunked body: chunk-size line too long',
+  );
 }
 
 function hexValue(c: number): number {

@@ -121,6 +121,12 @@ export class ByteBuffer {
 
   /** Index (relative to `start`) of the first LF at or after relative `from`, or -1. */
   indexOfLf(from: number): number {
+    // Search the store directly when the window ends at its end (the common case of an
+    // adopted chunk); otherwise bound the search so free space is never scanned.
+    if (this.end === this.store.length) {
+      const i = this.store.indexOf(10, this.start + from);
+      return i === -1 ? -1 : i - this.start;
+    }
     const i = this.store.subarray(this.start + from, this.end).indexOf(10);
     return i === -1 ? -1 : i + from;
   }

@@ -28,8 +28,15 @@ export function isFieldValue(s: string): boolean {
   return true;
 }
 
+const utf8 = new TextDecoder();
+
 /** Bytes as a latin1 string: one code unit per byte, exact for obs-text. */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  // Fast path: for pure ASCII, UTF-8 decoding is latin1 decoding, and native. Any byte
+  // above 0x7F either joins a multi-byte sequence (the string gets shorter) or becomes
+  // U+FFFD, so this check is exact.
+  const fast = utf8.decode(bytes.subarray(start, end));
+  if (fast.length === end - start && !fast.includes('\uFFFD')) return fast;
   let out = '';
   for (let i = start; i < end; i += 8192) {
     const stop = Math.min(end, i + 8192);

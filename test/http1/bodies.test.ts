@@ -22,6 +22,24 @@ describe('http1 bodies', () => {
     assert.equal(await readAll(reader.body({ kind: 'chunked' })), 'abcdefg');
   });
 
+  test('many small and large chunks in one read decode exactly, trailers included', async () => {
+    const sizes = [1, 2, 100, 8191, 8192, 3, 20000, 5, 7, 1, 9000, 64, 64];
+    let wire = '';
+    let expected = '';
+    sizes.forEach((n, i) => {
+      const data = String.fromCharCode(97 + (i % 26)).repeat(n);
+      wire += `${n.toString(16)}\r\n${data}\r\n`;
+      expected += data;
+    });
+    wire += '0\r\nX-T: 1\r\n\r\nNEXT';
+    for (const parts of [[wire], wire.match(/[\s\S]{1,4096}/g)!]) {
+      const reader = new ByteReader(streamOf(...parts));
+      assert.equal(await readAll(reader.body({ kind: 'chunked' })), expected);
+      assert.deepEqual(reader.lastTrailers, [['X-T', '1']]);
+      assert.equal(reader.bufferedBytes, 4);
+    }
+  });
+
   test('writeBody frames a stream as chunked and counts body bytes', async () => {
     const s = sink();
     const n = await writeBody(s.writer, streamOf('ab', 'c'), { kind: 'chunked' });
