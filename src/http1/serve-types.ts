@@ -31,4 +31,9 @@ export interface ServeHttp1Options {
   onError?(err: unknown): void;
   /** Stop reusing connections (drain): after the current response, send Connection: close. */
   closing?: () => boolean;
+  /**
+   * Drain: once aborted, a connection idle between requests closes at once (gracefully),
+   * and a busy one sends Connection: close with its current response.
+   */
+  drainSignal?: AbortSignal;
 }

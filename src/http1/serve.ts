@@ -57,7 +57,7 @@ export async function serveHttp1(
   let outcome: Outcome = 'close';
   try {
     for (;;) {
-      const ready = await waitForRequest(reader, options.keepAlive);
+      const ready = await waitForRequest(reader, options.keepAlive, options.drainSignal);
       if (ready !== 'data') break;
       let head: RequestHead | null;
       try {
@@ -143,6 +143,7 @@ async function serveOne(
       options.keepAlive.mode !== 'off' &&
       isPersistent(head) &&
       !(options.closing?.() ?? false) &&
+      !options.drainSignal?.aborted &&
       (body.done || body.continueSent);
     const plan = planResponse(head, response.head, response.body, wanted, options.keepAlive);
     headWritten = true;
@@ -214,17 +215,22 @@ async function watchClient(
 async function waitForRequest(
   reader: ByteReader,
   keepAlive: KeepAlive,
+  drain: AbortSignal | undefined,
 ): Promise<'data' | 'eof' | 'error' | 'idle'> {
   if (reader.bufferedBytes > 0) return 'data';
-  if (keepAlive.mode !== 'timeout') return reader.waitReadable();
+  if (drain?.aborted) return 'idle';
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onDrain: (() => void) | undefined;
   const idle = new Promise<'idle'>((resolve) => {
-    timer = setTimeout(() => resolve('idle'), keepAlive.ms);
+    if (keepAlive.mode === 'timeout') timer = setTimeout(() => resolve('idle'), keepAlive.ms);
+    onDrain = () => resolve('idle');
+    drain?.addEventListener('abort', onDrain, { once: true });
   });
   try {
     return await Promise.race([reader.waitReadable(), idle]);
   } finally {
     clearTimeout(timer);
+    if (onDrain) drain?.removeEventListener('abort', onDrain);
   }
 }
 

@@ -123,6 +123,27 @@ describe('http1 serveHttp1', () => {
     k.close();
   });
 
+  test('drain signal: busy connection answers with Connection: close, idle one closes', async () => {
+    const drain = new AbortController();
+    const { port } = await serve(
+      async (req) => {
+        if (req.head.target === '/drain') drain.abort();
+        return ok();
+      },
+      { keepAlive: { mode: 'forever' }, drainSignal: drain.signal },
+    );
+    const idle = await RawClient.connect(port);
+    await idle.write(get());
+    assert.equal(header((await idle.response()).head, 'connection'), undefined);
+    const busy = await RawClient.connect(port);
+    await busy.write(get('/drain'));
+    assert.equal(header((await busy.response()).head, 'connection'), 'close');
+    await busy.untilEof(1000);
+    await idle.untilEof(1000);
+    idle.close();
+    busy.close();
+  });
+
   test('unknown length: chunked to HTTP/1.1, close-delimited with Connection: close to 1.0', async () => {
     const { port } = await serve(async () => ok(streamBody('hello ', 'world')), {
       keepAlive: { mode: 'forever' },
