@@ -38,7 +38,6 @@ export class EarlyFailure extends Error {
   }
 }
 
-const never = new Promise<never>(() => {});
 const INLINE_BODY_BYTES = 65_536;
 
 /**
@@ -76,8 +75,9 @@ export async function exchange(
   const written = writeRequest(conn.writer, req, signal).then(() => {
     writeDone = true;
   });
+  // Settles only if the write fails (a fresh pending promise each time: nothing accumulates).
   const writeFailed = written.then(
-    () => never,
+    () => new Promise<never>(() => {}),
     (err: unknown) => ({ err }),
   );
 

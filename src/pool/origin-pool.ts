@@ -58,7 +58,7 @@ export class OriginPool {
       if (conn.closed) continue; // the idle watch saw FIN/RST/data during the yield
       conn.stopIdle();
       if (signal?.aborted) {
-        this.release(conn);
+        conn.close(); // re-pooling would restart its idle clock
         throw abortedError(signal);
       }
       this.counters.reused++;
