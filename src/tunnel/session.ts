@@ -70,6 +70,8 @@ export class Session {
   #lastInboundAt = Date.now();
   #closedFlag = false;
   #closeReason: Error | undefined;
+  /** GoAway code sent on close for a reason that is not a ProtocolError. */
+  #failureCode = GoAwayCode.Normal;
   #transportGone = false;
   #goneAway = false;
   #draining = false;
@@ -91,8 +93,10 @@ export class Session {
       transport,
       config.maxMessageSize,
       config.writeStallTimeout,
-      (error) =>
-        this.#fail(new SessionClosedError(`Session closed: ${error.message}`, { cause: error })),
+      (error) => {
+        const detail = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+        this.#fail(new SessionClosedError(`Session closed: ${detail}`, { cause: error }));
+      },
     );
     this.#decoder = new FrameDecoder(this.#onFrame, config.maxWindow);
     const session = this;
@@ -282,14 +286,14 @@ export class Session {
     if (this.#transportGone) {
       this.#writer.stop();
     } else {
-      const code = reason instanceof ProtocolError ? reason.code : GoAwayCode.Normal;
+      const code = reason instanceof ProtocolError ? reason.code : this.#failureCode;
       if (!this.#draining || code !== GoAwayCode.Normal) {
         this.#writer.control(FrameType.GoAway, 0, SESSION_STREAM_ID, code);
       }
       this.#writer.finish();
       try {
         this.#transport.close(
-          reason === undefined ? 1000 : code === GoAwayCode.Normal ? 1011 : 1002,
+          reason === undefined ? 1000 : code === GoAwayCode.ProtocolError ? 1002 : 1011,
         );
       } catch {
         // already closed: nothing to release
@@ -497,11 +501,11 @@ export class Session {
     }
   };
 
+  /** Closes on a failure of ours or the peer's; a non-protocol failure sends GoAway(InternalError). */
   #fail(error: Error): void {
-    this.#log(
-      error instanceof ProtocolError ? 'warn' : 'error',
-      `Closing session: ${error.message}`,
-    );
+    const protocol = error instanceof ProtocolError;
+    this.#log(protocol ? 'warn' : 'error', `Closing session: ${error.message}`);
+    if (!protocol) this.#failureCode = GoAwayCode.InternalError;
     this.close(error);
   }
 

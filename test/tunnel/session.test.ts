@@ -368,4 +368,63 @@ describe('Session', () => {
     await p2.client.closed;
     assert.equal(p2.client.timerCount, 0);
   });
+
+  test('writeStallTimeout - a transport that never drains closes the session with GoAway(InternalError)', async () => {
+    const pair = sessionPair(
+      quiet,
+      { ...quiet, writeStallTimeout: 200 },
+      { highWaterMark: 64 * 1024 },
+    );
+    const stream = pair.server.open();
+    const writer = stream.writable.getWriter();
+    await writer.write(patternBytes(10));
+    await pair.client.accept();
+    pair.clientEnd.hold = true; // the client's socket buffer never empties
+    const started = Date.now();
+    const blocked = writer.write(patternBytes(600_000)); // more than one window
+    const reason = await pair.server.closed;
+    assert.match(reason?.message ?? '', /^Session closed: transport did not drain for 200 ms$/);
+    assert.ok(Date.now() - started >= 190);
+    await assert.rejects(blocked, SessionClosedError);
+    assert.ok(pair.serverLog.some((l) => l.level === 'error' && /did not drain/.test(l.message)));
+    assert.equal(pair.server.timerCount, 0);
+  });
+
+  test('maxStreams - open() beyond the limit throws and inbound streams beyond it are refused', async () => {
+    const pair = sessionPair({ ...quiet, maxStreams: 2 }, { ...quiet, maxStreams: 2 });
+    pair.server.open();
+    pair.server.open();
+    assert.throws(() => pair.server.open(), RangeError);
+    const inbound = [pair.client.open(), pair.client.open()];
+    // The server already holds two streams: both of the client's opens are refused.
+    for (const s of inbound) await assert.rejects(s.accepted, StreamRefusedError);
+    assert.equal(pair.server.isClosed, false);
+    pair.close();
+  });
+
+  test('liveness - any inbound frame keeps the peer alive, silence kills it', async () => {
+    // No pings anywhere: only the client's data frames prove it is alive.
+    const pair = sessionPair(quiet, { heartbeatInterval: 0, heartbeatTimeout: 300 });
+    const stream = pair.client.open();
+    const writer = stream.writable.getWriter();
+    await writer.write(Uint8Array.of(0));
+    const accepted = await pair.server.accept();
+    void accepted.readable.pipeTo(new WritableStream()).catch(() => {});
+    const started = Date.now();
+    while (Date.now() - started < 1000) {
+      await writer.write(Uint8Array.of(1));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(
+      pair.server.isClosed,
+      false,
+      'alive after 3 x heartbeatTimeout of data-only traffic',
+    );
+    assert.ok(Date.now() - pair.server.lastInboundAt < 300);
+    const silentSince = Date.now();
+    const reason = await pair.server.closed;
+    assert.equal(reason?.message, 'Session closed: no frame from peer for 300 ms');
+    assert.ok(Date.now() - silentSince <= 600);
+    pair.close();
+  });
 });
