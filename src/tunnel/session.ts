@@ -11,6 +11,7 @@ import {
 } from './errors.ts';
 import { Flag, FrameType, GoAwayCode, INITIAL_STREAM_WINDOW, SESSION_STREAM_ID } from './frame.ts';
 import { FrameWriter } from './frame-writer.ts';
+import { OpenDeadlines } from './open-deadlines.ts';
 import { type Stream, type StreamHost, TunnelStream } from './stream.ts';
 import type { FrameTransport } from './transport.ts';
 
@@ -57,10 +58,7 @@ export class Session {
   #acceptHead = 0;
   #acceptWaiters: Waiter<Stream>[] = [];
   #idleWaiters: (() => void)[] = [];
-  #openQueue: TunnelStream[] = [];
-  #openHead = 0;
-  #openCompactAt = 1024;
-  #openTimer: Timer | undefined;
+  readonly #opens: OpenDeadlines;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #livenessTimer: Timer | undefined;
   #pingId = 0;
@@ -99,6 +97,9 @@ export class Session {
       },
     );
     this.#decoder = new FrameDecoder(this.#onFrame, config.maxWindow);
+    this.#opens = new OpenDeadlines(config.streamOpenTimeout, (stream) =>
+      this.#openExpired(stream),
+    );
     const session = this;
     const writer = this.#writer;
     this.#host = {
@@ -146,7 +147,7 @@ export class Session {
     return (
       (this.#heartbeatTimer !== undefined ? 1 : 0) +
       (this.#livenessTimer !== undefined ? 1 : 0) +
-      (this.#openTimer !== undefined ? 1 : 0) +
+      (this.#opens.hasTimer ? 1 : 0) +
       (this.#writer.hasTimer ? 1 : 0)
     );
   }
@@ -197,7 +198,7 @@ export class Session {
       id,
       this.#config.initialWindow - INITIAL_STREAM_WINDOW,
     );
-    if (this.#config.streamOpenTimeout > 0) this.#trackOpen(stream);
+    if (this.#config.streamOpenTimeout > 0) this.#opens.track(stream);
     return stream;
   }
 
@@ -279,9 +280,8 @@ export class Session {
     this.#closeReason = reason;
     clearInterval(this.#heartbeatTimer);
     clearTimeout(this.#livenessTimer);
-    clearTimeout(this.#openTimer);
-    this.#heartbeatTimer = this.#livenessTimer = this.#openTimer = undefined;
-    this.#openQueue = [];
+    this.#heartbeatTimer = this.#livenessTimer = undefined;
+    this.#opens.stop();
     this.#acceptQueue = [];
     if (this.#transportGone) {
       this.#writer.stop();
@@ -434,55 +434,16 @@ export class Session {
     }
   }
 
-  /** One timer for all pending opens: they share a timeout, so deadlines are FIFO. */
-  #trackOpen(stream: TunnelStream): void {
-    stream.openDeadline = performance.now() + this.#config.streamOpenTimeout;
-    const queue = this.#openQueue;
-    while (this.#openHead < queue.length) {
-      const head = queue[this.#openHead]!;
-      if (head.openDeadline !== 0 && !head.isDone) break;
-      this.#openHead++;
-    }
-    if (queue.length - this.#openHead >= this.#openCompactAt) {
-      this.#openQueue = queue
-        .slice(this.#openHead)
-        .filter((s) => s.openDeadline !== 0 && !s.isDone);
-      this.#openHead = 0;
-      this.#openCompactAt = Math.max(1024, this.#openQueue.length * 2);
-    }
-    this.#openQueue.push(stream);
-    if (this.#openTimer === undefined) {
-      this.#openTimer = setTimeout(this.#checkOpens, this.#config.streamOpenTimeout);
-    }
+  #openExpired(stream: TunnelStream): void {
+    const ms = this.#config.streamOpenTimeout;
+    this.#log('warn', `Stream ${stream.id} got no ACK within ${ms} ms: resetting it`);
+    this.#writer.control(FrameType.WindowUpdate, Flag.RST, stream.id, 0);
+    stream.fail(
+      new StreamOpenTimeoutError(
+        `Cannot open stream ${stream.id}: no ACK from peer within ${ms} ms`,
+      ),
+    );
   }
-
-  readonly #checkOpens = (): void => {
-    this.#openTimer = undefined;
-    const now = performance.now();
-    const queue = this.#openQueue;
-    while (this.#openHead < queue.length) {
-      const stream = queue[this.#openHead]!;
-      if (stream.openDeadline !== 0 && !stream.isDone) {
-        if (stream.openDeadline > now) break;
-        const ms = this.#config.streamOpenTimeout;
-        this.#log('warn', `Stream ${stream.id} got no ACK within ${ms} ms: resetting it`);
-        this.#writer.control(FrameType.WindowUpdate, Flag.RST, stream.id, 0);
-        stream.fail(
-          new StreamOpenTimeoutError(
-            `Cannot open stream ${stream.id}: no ACK from peer within ${ms} ms`,
-          ),
-        );
-      }
-      queue[this.#openHead++] = undefined as unknown as TunnelStream;
-    }
-    if (this.#openHead === queue.length) {
-      this.#openQueue = [];
-      this.#openHead = 0;
-    } else {
-      const wait = Math.max(1, queue[this.#openHead]!.openDeadline - now);
-      this.#openTimer = setTimeout(this.#checkOpens, wait);
-    }
-  };
 
   readonly #heartbeat = (): void => {
     if (this.#ping === undefined) this.ping().catch(noop);
