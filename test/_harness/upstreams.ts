@@ -16,6 +16,8 @@
  *
  * Every server binds 127.0.0.1 on a free port. Request headers `x-delay-ms` and
  * `x-body-bytes` override the configured response delay and body size per request.
+ * Raw responses carry `X-Upstream-Conn` (the connection's number, from 1) and
+ * `X-Request-Body-Bytes` (request body bytes received, de-chunked).
  * An execution is counted when a whole request (head and body) was received and is about
  * to be answered; the key is the `x-request-id` header, else `METHOD target`.
  *
@@ -175,6 +177,7 @@ function rawServer() {
       for (const l of lines.slice(1)) { const i = l.indexOf(':'); headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim(); }
       let rest = buf.subarray(end + 4);
       let consumed;
+      let bodyLen = 0;
       if ((headers['transfer-encoding'] ?? '').toLowerCase() === 'chunked') {
         let p = 0;
         for (;;) {
@@ -183,12 +186,14 @@ function rawServer() {
           const size = parseInt(rest.subarray(p, le).toString('latin1'), 16);
           if (size === 0) { const te = rest.indexOf('\r\n\r\n', le - 2); if (te < 0) return; consumed = te + 4; break; }
           if (rest.length < le + 2 + size + 2) return;
+          bodyLen += size;
           p = le + 2 + size + 2;
         }
       } else {
         const len = Number(headers['content-length'] ?? 0);
         if (rest.length < len) return;
         consumed = len;
+        bodyLen = len;
       }
       buf = rest.subarray(consumed);
       busy = true;
@@ -207,7 +212,7 @@ function rawServer() {
       }
       const delay = Number(headers['x-delay-ms'] ?? cfg.delayMs ?? 0);
       const n = headers['x-body-bytes'] !== undefined ? Number(headers['x-body-bytes']) : cfg.bodyBytes;
-      const respond = () => respondTo(method, n, () => {
+      const respond = () => respondTo(method, n, bodyLen, () => {
         busy = false;
         if (cfg.closeAfterResponse || cfg.framing === 'close') { closing = true; socket.end(); return; }
         if (buf.length > 0) return pump();
@@ -218,11 +223,11 @@ function rawServer() {
       });
       if (delay > 0) setTimeout(respond, delay); else respond();
     }
-    function respondTo(method, n, done) {
+    function respondTo(method, n, bodyLen, done) {
       if (socket.destroyed) return;
       const b = body(cfg.trickle ? cfg.trickle.chunkBytes * cfg.trickle.chunks : n);
       if (cfg.informational) socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
-      const head = ['HTTP/' + (cfg.httpVersion ?? '1.1') + ' 200 OK', 'Content-Type: text/plain', 'X-Upstream-Conn: ' + rec.id];
+      const head = ['HTTP/' + (cfg.httpVersion ?? '1.1') + ' 200 OK', 'Content-Type: text/plain', 'X-Upstream-Conn: ' + rec.id, 'X-Request-Body-Bytes: ' + bodyLen];
       const framing = cfg.framing ?? 'length';
       if (framing === 'length') head.push('Content-Length: ' + b.length);
       if (framing === 'chunked') head.push('Transfer-Encoding: chunked');
