@@ -52,6 +52,8 @@ export interface RawBehaviour {
   unsolicitedAfterMs?: number;
   /** Send `100 Continue` and `103 Early Hints` before each final response. */
   informational?: boolean;
+  /** Answer every request with these bytes verbatim (malformed responses), then close. */
+  rawResponse?: string;
   /** Serve TLS with this PEM certificate and key. */
   tls?: { cert: string; key: string };
   /** Response body size in bytes (default: the 2-byte body `ok`). */
@@ -226,6 +228,7 @@ function rawServer() {
     function respondTo(method, n, bodyLen, done) {
       if (socket.destroyed) return;
       const b = body(cfg.trickle ? cfg.trickle.chunkBytes * cfg.trickle.chunks : n);
+      if (cfg.rawResponse !== undefined) { socket.end(cfg.rawResponse); return; }
       if (cfg.informational) socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
       const head = ['HTTP/' + (cfg.httpVersion ?? '1.1') + ' 200 OK', 'Content-Type: text/plain', 'X-Upstream-Conn: ' + rec.id, 'X-Request-Body-Bytes: ' + bodyLen];
       const framing = cfg.framing ?? 'length';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { UpstreamError, UpstreamPool } from '../../src/pool/index.ts';
+import { type ConnectOptions, runtime, type TcpConnection } from '../../src/runtime/index.ts';
 import { cleanupUpstreamScripts, startUpstream } from '../_harness/upstreams.ts';
 import { send, sleep } from './helpers.ts';
 
@@ -201,6 +202,81 @@ describe('pool - retry on a reused connection that is reset', () => {
     } finally {
       await pool.close();
       await Promise.all([fresh.stop(), twice.stop()]);
+    }
+  });
+});
+
+describe('pool - retry when nothing was written', () => {
+  test('a POST on a reused connection whose write side already failed is retried on a fresh one', {
+    timeout: 10_000,
+  }, async () => {
+    const up = await startUpstream({ kind: 'raw' });
+    // Wraps real connections so a test can fail one's write side while its read side stays
+    // open (the idle watch sees nothing; only the pre-write check can tell).
+    const breakers: (() => void)[] = [];
+    const connect = async (o: ConnectOptions): Promise<TcpConnection> => {
+      const conn = await runtime.connect(o);
+      const writer = conn.writable.getWriter();
+      let controller: WritableStreamDefaultController | undefined;
+      const writable = new WritableStream<Uint8Array>({
+        start: (c) => {
+          controller = c;
+        },
+        write: (chunk) => writer.write(chunk),
+        close: () => writer.close(),
+        abort: (reason) => writer.abort(reason),
+      });
+      breakers.push(() => controller?.error(new Error('write side failed')));
+      return {
+        ...conn,
+        readable: conn.readable,
+        writable,
+        close: () => conn.close(),
+        closed: conn.closed,
+      };
+    };
+    const pool = new UpstreamPool({}, connect);
+    try {
+      await send(pool, up.origin, 'GET', '/warm');
+      breakers[0]?.();
+      const r = await send(pool, up.origin, 'POST', '/', {
+        id: 'once',
+        body: enc.encode('{"charge":1}'),
+      });
+      assert.equal(r.text, 'ok');
+      assert.deepEqual(
+        { retried: pool.stats().retried, created: pool.stats().created },
+        { retried: 1, created: 2 },
+      );
+      assert.equal((await up.stats()).executions.once, 1);
+    } finally {
+      await pool.close();
+      await up.stop();
+    }
+  });
+});
+
+describe('pool - bad responses', () => {
+  test('a malformed response is bad-response 502, not retried, connection closed', {
+    timeout: 10_000,
+  }, async () => {
+    const up = await startUpstream({
+      kind: 'raw',
+      rawResponse: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok',
+    });
+    const pool = new UpstreamPool();
+    try {
+      await assert.rejects(send(pool, up.origin, 'GET', '/'), (err: unknown) =>
+        isCode(err, 'bad-response'),
+      );
+      assert.deepEqual(
+        { open: pool.stats().open, retried: pool.stats().retried },
+        { open: 0, retried: 0 },
+      );
+      assert.equal((await up.stats()).connections, 1);
+    } finally {
+      await pool.close();
+      await up.stop();
     }
   });
 });
