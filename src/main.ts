@@ -3,6 +3,8 @@
 // citty reads NO_COLOR once at import, so decide about colours before loading it.
 if (!process.stdout.isTTY && process.env.NO_COLOR === undefined) process.env.NO_COLOR = '1';
 const { runCli } = await import('./cli/index.ts');
-process.exitCode = await runCli(process.argv.slice(2));
+const code = await runCli(process.argv.slice(2));
+// Exit explicitly: idle keep-alive sockets must not hold a drained process open.
+process.exit(code);
 
 export {};

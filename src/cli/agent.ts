@@ -1,8 +1,55 @@
+import { readFileSync } from 'node:fs';
 import { defineCommand } from 'citty';
-import { agentSettings } from '../config/index.ts';
+import {
+  type AgentHandle,
+  FatalConnectError,
+  type ListenerSpec,
+  listenerSpec,
+  listenersFromFile,
+  startAgent,
+} from '../agent/index.ts';
+import { agentSettings, type Config } from '../config/index.ts';
+import { createLogger } from '../log/index.ts';
 import { argsFor } from './args.ts';
-import { notBuilt } from './errors.ts';
+import { CliError } from './errors.ts';
+import { untilStopped } from './lifecycle.ts';
 import { loadFromArgs } from './load.ts';
+
+async function runAgent(
+  config: Config<typeof agentSettings>,
+  specs: ListenerSpec[],
+): Promise<void> {
+  const log = createLogger({ level: config['log.level'], format: config['log.format'] });
+  const caPath = config['connect.tls.root-cas'];
+  let ca: string | undefined;
+  if (caPath) {
+    try {
+      ca = readFileSync(caPath, 'utf8');
+    } catch (error) {
+      throw new CliError(
+        `Cannot read connect.tls.root-cas ${caPath}: ${(error as Error).message}`,
+        2,
+      );
+    }
+  }
+  const agent: AgentHandle = startAgent(config, specs, log, ca);
+  log.info('tether agent started', {
+    server: config['connect.url'],
+    listeners: specs.map((s) => `${s.endpoint}→${s.target.protocol}`).join(','),
+  });
+  const stopped = untilStopped(
+    log,
+    () => agent.drain(config['drain.grace-period']),
+    () => agent.close(),
+  );
+  try {
+    await Promise.race([agent.done, stopped]);
+  } catch (error) {
+    if (error instanceof FatalConnectError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
+  log.info('agent stopped');
+}
 
 function listener(protocol: 'http' | 'tcp') {
   return defineCommand({
@@ -29,9 +76,9 @@ function listener(protocol: 'http' | 'tcp') {
       },
       ...argsFor(agentSettings),
     },
-    run({ args, rawArgs }) {
-      loadFromArgs(agentSettings, args, rawArgs);
-      notBuilt(`agent ${protocol}`, 'it arrives with the server and agent work');
+    async run({ args, rawArgs }) {
+      const { config } = loadFromArgs(agentSettings, args, rawArgs);
+      await runAgent(config, [listenerSpec(String(args.endpoint), protocol, String(args.addr))]);
     },
   });
 }
@@ -42,9 +89,12 @@ const start = defineCommand({
     description: 'Run every listener of a config file (http and tcp) in one process',
   },
   args: argsFor(agentSettings),
-  run({ args, rawArgs }) {
-    loadFromArgs(agentSettings, args, rawArgs, ['listeners']);
-    notBuilt('agent start', 'it arrives with the server and agent work');
+  async run({ args, rawArgs }) {
+    const { config, extra } = loadFromArgs(agentSettings, args, rawArgs, ['listeners']);
+    if (extra.listeners === undefined) {
+      throw new CliError('tether agent start needs --config.path with a listeners: list', 2);
+    }
+    await runAgent(config, listenersFromFile(extra.listeners));
   },
 });
 

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { defineCommand } from 'citty';
-import { forwardSettings } from '../config/index.ts';
+import { forwardSettings, parseAddress } from '../config/index.ts';
+import { startForward } from '../forward/index.ts';
+import { createLogger } from '../log/index.ts';
 import { argsFor } from './args.ts';
-import { notBuilt } from './errors.ts';
+import { CliError } from './errors.ts';
+import { untilStopped } from './lifecycle.ts';
 import { loadFromArgs } from './load.ts';
 
 const tcp = defineCommand({
@@ -12,15 +16,44 @@ const tcp = defineCommand({
   args: {
     'local-addr': {
       type: 'positional',
-      description: 'Local address to listen on, e.g. 127.0.0.1:6000',
+      description: 'Local address to listen on, e.g. 6000 or 127.0.0.1:6000',
       required: true,
     },
     endpoint: { type: 'positional', description: 'Endpoint to reach', required: true },
     ...argsFor(forwardSettings),
   },
-  run({ args, rawArgs }) {
-    loadFromArgs(forwardSettings, args, rawArgs);
-    notBuilt('forward tcp', 'it arrives with the server and agent work');
+  async run({ args, rawArgs }) {
+    const { config } = loadFromArgs(forwardSettings, args, rawArgs);
+    const local = parseAddress(String(args['local-addr']), '127.0.0.1');
+    if (!local)
+      throw new CliError(
+        `Invalid local address ${JSON.stringify(args['local-addr'])}: expected a port or host:port`,
+        2,
+      );
+    const log = createLogger({ level: config['log.level'], format: config['log.format'] });
+    const caPath = config['connect.tls.root-cas'];
+    const listener = await startForward({
+      local,
+      endpoint: String(args.endpoint),
+      url: config['connect.url'],
+      token: config['connect.token'],
+      ca: caPath ? readFileSync(caPath, 'utf8') : undefined,
+      log,
+    }).catch((error: Error) => {
+      throw new CliError(`Cannot listen on ${args['local-addr']}: ${error.message}`, 1, {
+        cause: error,
+      });
+    });
+    log.info('forwarding', {
+      local: `${local.host}:${listener.port}`,
+      endpoint: String(args.endpoint),
+      via: config['connect.url'],
+    });
+    await untilStopped(
+      log,
+      () => listener.close(),
+      () => listener.close(),
+    );
   },
 });
 

@@ -1,0 +1,139 @@
+import {
+  ByteReader,
+  chunkedEncoder,
+  getHeader,
+  type HeaderList,
+  HttpError,
+  type ResponseHead,
+  requestFraming,
+  responseFraming,
+  serializeResponseHead,
+  stripHopByHop,
+} from '../http1/index.ts';
+import type { Logger } from '../log/index.ts';
+import { type Origin, UpstreamError, type UpstreamPool } from '../pool/index.ts';
+import type { Stream } from '../tunnel/index.ts';
+
+/**
+ * Serves one tunnel stream: reads the HTTP/1.1 request the server wrote, sends it to the
+ * upstream through the pool, writes the response back and closes the stream (one request
+ * per stream). When the server resets the stream (the client left), the upstream request
+ * is aborted and its connection is not pooled.
+ */
+export async function forwardHttpStream(
+  stream: Stream,
+  origin: Origin,
+  pool: UpstreamPool,
+  log: Logger,
+): Promise<void> {
+  const reader = new ByteReader(stream.readable);
+  const writer = stream.writable.getWriter();
+  let finished = false;
+  const abort = new AbortController();
+  stream.closed.then(() => {
+    if (!finished) abort.abort(new Error('stream reset by server'));
+  });
+  try {
+    const head = await reader.readRequestHead().catch((error: unknown) => {
+      if (error instanceof HttpError) throw error;
+      return null;
+    });
+    if (head === null) return;
+    const upgrade = getHeader(head.headers, 'upgrade') !== undefined;
+    const framing = requestFraming(head);
+    const headers: HeaderList = stripHopByHop(head.headers);
+    if (upgrade) {
+      headers.push(
+        ['Connection', 'Upgrade'],
+        ['Upgrade', getHeader(head.headers, 'upgrade') ?? ''],
+      );
+    }
+    const response = await pool.request(
+      origin,
+      {
+        method: head.method,
+        target: head.target,
+        headers: headers.filter(([n]) => n.toLowerCase() !== 'content-length'),
+        body: framing.kind === 'none' ? null : reader.body(framing),
+        ...(framing.kind === 'length' ? { bodyLength: framing.length } : {}),
+      },
+      { signal: abort.signal },
+    );
+
+    if (response.upgraded && response.head.status === 101) {
+      await writer.write(serializeResponseHead(response.head));
+      writer.releaseLock();
+      const up = response.upgraded;
+      await Promise.all([
+        reader
+          .release()
+          .pipeTo(up.writable)
+          .catch(() => {}),
+        up.readable.pipeTo(stream.writable).catch(() => stream.reset()),
+      ]);
+      return;
+    }
+
+    const bodyFraming = responseFraming(response.head, head.method);
+    const out = stripHopByHop(response.head.headers);
+    out.push(['Connection', 'close']);
+    let body: ReadableStream<Uint8Array> | undefined = response.body;
+    if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
+    else if (bodyFraming.kind === 'chunked') {
+      out.push(['Transfer-Encoding', 'chunked']);
+      body = response.body.pipeThrough(chunkedEncoder());
+    } else if (bodyFraming.kind === 'none') {
+      await response.body.cancel().catch(() => {});
+      body = undefined;
+    }
+    // 'close': the body ends with our FIN, the server re-frames it for the client.
+    await writer.write(serializeResponseHead({ ...response.head, minor: 1, headers: out }));
+    if (body) {
+      writer.releaseLock();
+      await body.pipeTo(stream.writable);
+    } else {
+      await writer.close();
+    }
+  } catch (error) {
+    if (abort.signal.aborted) {
+      log.debug('request cancelled: the client went away', { origin: origin.host });
+      return;
+    }
+    await writeError(stream, writer, error, log);
+  } finally {
+    finished = true;
+  }
+}
+
+async function writeError(
+  stream: Stream,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  error: unknown,
+  log: Logger,
+) {
+  const upstream = error instanceof UpstreamError;
+  const status = error instanceof HttpError ? error.status : 502;
+  const message =
+    upstream || error instanceof HttpError ? (error as Error).message : 'upstream unreachable';
+  log.warn('upstream request failed', { error: error as Error });
+  const body = new TextEncoder().encode(`${JSON.stringify({ error: message })}\n`);
+  const head: ResponseHead = {
+    status,
+    reason: status === 502 ? 'Bad Gateway' : 'Bad Request',
+    minor: 1,
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['Content-Length', String(body.length)],
+      ['Connection', 'close'],
+      ['tether-error', upstream ? (error as UpstreamError).code : 'upstream-unreachable'],
+    ],
+  };
+  try {
+    await writer.write(serializeResponseHead(head));
+    await writer.write(body);
+    await writer.close();
+  } catch {
+    // The response had already started, or the stream is gone: a reset tells the server.
+    stream.reset();
+  }
+}

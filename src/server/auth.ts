@@ -1,0 +1,19 @@
+import { timingSafeEqual } from 'node:crypto';
+
+/**
+ * The bearer token of a request: `x-piko-authorization` first (so it can differ from the
+ * application's own Authorization, piko#180), then `Authorization`.
+ */
+export function bearerToken(headers: Headers): string | undefined {
+  const value = headers.get('x-piko-authorization') ?? headers.get('authorization');
+  if (!value) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+  return m?.[1];
+}
+
+/** Compares tokens in constant time. */
+export function tokenMatches(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

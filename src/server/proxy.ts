@@ -1,0 +1,250 @@
+import {
+  ByteReader,
+  getHeader,
+  HttpError,
+  type IncomingRequest,
+  type OutgoingResponse,
+  type ResponseHead,
+  requestFraming,
+  responseFraming,
+  serializeRequestHead,
+  stripHopByHop,
+  writeBody,
+} from '../http1/index.ts';
+import type { Logger } from '../log/index.ts';
+import { type Stream, StreamRefusedError } from '../tunnel/index.ts';
+import type { AgentUpstream } from './agent-upstream.ts';
+import { endpointFromRequest, isValidEndpointId } from './endpoint.ts';
+import { type ProxyErrorCode, proxyError } from './errors.ts';
+import { forwardHead, isUpgradeRequest } from './forward-head.ts';
+import { IdleWatch } from './idle-watch.ts';
+import type { Inflight } from './inflight.ts';
+import type { Registry } from './registry.ts';
+import { pipeBoth, relay } from './relay.ts';
+import { handleTcpRoute, isTcpRoute } from './tcp-route.ts';
+
+export interface ProxyOptions {
+  readonly registry: Registry;
+  readonly inflight: Inflight;
+  readonly log: Logger;
+  /** Time to the response head for plain HTTP, ms; 0 = off (DESIGN.md rule 2). */
+  readonly timeout: number;
+  /** No bytes either way on a plain HTTP exchange for this long cuts it; 0 = off. */
+  readonly httpIdleTimeout: number;
+  /** The same for upgraded WebSocket and TCP streams; 0 = off. */
+  readonly upgradeIdleTimeout: number;
+}
+
+type Attempt = { kind: 'refused' } | { kind: 'response'; response: OutgoingResponse };
+
+/**
+ * The proxy port's request handler: route to an endpoint, carry the request over one
+ * tunnel stream, hand back the agent's response. A stream the agent refused (RST before
+ * ACK: it never saw the request) is retried on the endpoint's next agent, so an agent
+ * that is leaving never costs a client its request.
+ */
+export function createProxyHandler(options: ProxyOptions) {
+  const { registry, log } = options;
+  return async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
+    if (isTcpRoute(req.head.target)) return handleTcpRoute(req, options);
+    const endpoint = endpointFromRequest(req.head);
+    if (endpoint === undefined) return proxyError('missing-endpoint');
+    if (!isValidEndpointId(endpoint)) return proxyError('invalid-endpoint');
+    const upgrade = isUpgradeRequest(req.head);
+    const framing = requestFraming(req.head);
+    const headBytes = serializeRequestHead(forwardHead(req, framing, upgrade));
+    const started = performance.now();
+    const access = {
+      method: req.head.method,
+      host: getHeader(req.head.headers, 'host'),
+      path: req.head.target,
+      endpoint,
+    };
+
+    const tried = new Set<AgentUpstream>();
+    for (;;) {
+      const agent = registry.select(endpoint, tried);
+      if (!agent) {
+        const code: ProxyErrorCode = tried.size > 0 ? 'upstream-unreachable' : 'no-upstream';
+        log.info('request', { ...access, status: 502, error: code, durationMs: elapsed(started) });
+        return proxyError(code);
+      }
+      tried.add(agent);
+      let stream: Stream;
+      try {
+        stream = agent.open();
+      } catch {
+        continue; // GoAway or close raced the selection: nothing was sent.
+      }
+      const attempt = await exchange(
+        req,
+        stream,
+        headBytes,
+        framing,
+        upgrade,
+        options,
+        (status, bytes, error) =>
+          log.info('request', {
+            ...access,
+            status,
+            bytes,
+            durationMs: elapsed(started),
+            agent: agent.remoteAddress,
+            ...(error ? { error } : {}),
+          }),
+      );
+      if (attempt.kind === 'refused') {
+        log.debug('stream refused by agent, trying the next one', {
+          endpoint,
+          agent: agent.remoteAddress,
+        });
+        continue;
+      }
+      return attempt.response;
+    }
+  };
+}
+
+async function exchange(
+  req: IncomingRequest,
+  stream: Stream,
+  headBytes: Uint8Array,
+  framing: ReturnType<typeof requestFraming>,
+  upgrade: boolean,
+  options: ProxyOptions,
+  logDone: (status: number, bytes: number, error?: string) => void,
+): Promise<Attempt> {
+  stream.accepted.catch(() => {});
+  const work = options.inflight.begin('http', (reason) => fail(reason));
+  let bytesOut = 0;
+  let failed: Error | undefined;
+  const watch = new IdleWatch(options.httpIdleTimeout, () =>
+    fail(new Error('no bytes either way for the idle limit')),
+  );
+  const fail = (reason: Error) => {
+    if (failed) return;
+    failed = reason;
+    stream.reset();
+  };
+  const finish = () => {
+    watch.stop();
+    work.done();
+    req.signal.removeEventListener('abort', onClientGone);
+  };
+  const onClientGone = () => fail(new Error('client went away'));
+  req.signal.addEventListener('abort', onClientGone);
+
+  const writer = stream.writable.getWriter();
+  const reader = new ByteReader(stream.readable);
+  try {
+    await writer.write(headBytes);
+    if (framing.kind !== 'none') {
+      // Only send the body once the agent has taken the stream: a refused stream can then
+      // be retried elsewhere with the body still unread.
+      if (await refused(stream)) return finishRefused();
+      void writeBody(writer, req.body, framing)
+        .then(() => watch.touch())
+        .catch((error) => fail(error as Error));
+    }
+
+    const headTimer =
+      !upgrade && options.timeout > 0
+        ? setTimeout(() => fail(new TimeoutError()), options.timeout)
+        : undefined;
+    let head: ResponseHead;
+    try {
+      head = await reader.readResponseHead();
+      while (head.status >= 100 && head.status < 200 && head.status !== 101)
+        head = await reader.readResponseHead();
+    } finally {
+      clearTimeout(headTimer);
+    }
+    watch.touch();
+
+    if (head.status === 101 && upgrade) {
+      work.change('upgraded');
+      watch.stop();
+      logDone(101, 0);
+      return {
+        kind: 'response',
+        response: {
+          head: { ...head, headers: head.headers },
+          body: null,
+          upgrade: async (client) => {
+            const upgradeWatch = new IdleWatch(options.upgradeIdleTimeout, () => stream.reset());
+            writer.releaseLock();
+            await pipeBoth(
+              client,
+              { readable: reader.release(), writable: stream.writable },
+              upgradeWatch,
+            );
+            upgradeWatch.stop();
+            finish();
+          },
+        },
+      };
+    }
+
+    const bodyFraming = responseFraming(head, req.head.method);
+    const body = relay(reader.body(bodyFraming), {
+      chunk: (n) => {
+        bytesOut += n;
+        watch.touch();
+      },
+      end: () => {
+        writer.close().catch(() => {});
+        logDone(head.status, bytesOut);
+        finish();
+      },
+      error: (error) => {
+        fail(error instanceof Error ? error : new Error(String(error)));
+        logDone(head.status, bytesOut, failed?.message);
+        finish();
+      },
+    });
+    const headers = stripHopByHop(head.headers);
+    if (bodyFraming.kind === 'length') headers.push(['Content-Length', String(bodyFraming.length)]);
+    return { kind: 'response', response: { head: { ...head, minor: 1, headers }, body } };
+  } catch (error) {
+    if (await refused(stream)) return finishRefused();
+    stream.reset();
+    finish();
+    if (failed instanceof TimeoutError) {
+      logDone(504, 0, 'upstream timeout');
+      return { kind: 'response', response: proxyError('upstream-timeout') };
+    }
+    const why =
+      failed?.message ?? (error instanceof HttpError ? error.message : (error as Error).message);
+    logDone(502, 0, why);
+    return {
+      kind: 'response',
+      response: proxyError(
+        failed && !req.signal.aborted ? 'upstream-idle' : 'upstream-unreachable',
+      ),
+    };
+  }
+
+  function finishRefused(): Attempt {
+    finish();
+    return { kind: 'refused' };
+  }
+}
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor() {
+    super('no response head within the proxy timeout');
+  }
+}
+
+/** True when the agent refused the stream (RST before ACK): it never saw the request. */
+async function refused(stream: Stream): Promise<boolean> {
+  return stream.accepted.then(
+    () => false,
+    (error) => error instanceof StreamRefusedError,
+  );
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
