@@ -8,7 +8,7 @@
 //
 // Plain Node on purpose: it must run on a fresh machine that has only Node and npm.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -37,9 +37,9 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-const results = join(root, '.test-results');
-rmSync(results, { recursive: true, force: true });
-mkdirSync(results, { recursive: true });
+// One folder per run, so concurrent runs never read each other's reports.
+mkdirSync(join(root, '.test-results'), { recursive: true });
+const results = mkdtempSync(join(root, '.test-results', 'run-'));
 
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
 let passed = 0;
@@ -72,6 +72,7 @@ for (const rt of runtimes) {
   skipped += counts.skipped;
 }
 
+rmSync(results, { recursive: true, force: true });
 if (runnerFailed) failed += 1;
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);
