@@ -51,7 +51,16 @@ for (const rt of runtimes) {
   const report = join(results, `${rt}.xml`);
   const cmd =
     rt === 'bun'
-      ? [bin('bun'), ['test', '--reporter=junit', `--reporter-outfile=${report}`, ...paths]]
+      ? [
+          bin('bun'),
+          [
+            'test',
+            '--timeout=120000',
+            '--reporter=junit',
+            `--reporter-outfile=${report}`,
+            ...paths,
+          ],
+        ]
       : [bin('deno'), ['test', '-A', '--no-check', `--junit-path=${report}`, ...paths]];
   console.log(`\n=== ${rt}: ${cmd[0].split('/').pop()} ${cmd[1].join(' ')}\n`);
   const run = spawnSync(cmd[0], cmd[1], { cwd: root, env, stdio: 'inherit' });

@@ -16,6 +16,7 @@ export {
   type Loaded,
   loadConfig,
 } from './load.ts';
+export { settingsTable } from './reference.ts';
 export {
   agentSettings,
   forwardSettings,
