@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { defineCommand } from 'citty';
+import { createAdminApp } from '../admin/index.ts';
 import {
   type AgentHandle,
   FatalConnectError,
@@ -8,8 +9,10 @@ import {
   listenersFromFile,
   startAgent,
 } from '../agent/index.ts';
-import { agentSettings, type Config } from '../config/index.ts';
-import { createLogger } from '../log/index.ts';
+import { agentSettings, type Config, formatAddress } from '../config/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import { type HttpServer, runtime } from '../runtime/index.ts';
+import { Notifier } from '../systemd/index.ts';
 import { argsFor } from './args.ts';
 import { CliError } from './errors.ts';
 import { untilStopped } from './lifecycle.ts';
@@ -33,22 +36,93 @@ async function runAgent(
     }
   }
   const agent: AgentHandle = startAgent(config, specs, log, ca);
+  const grace = config['drain.grace-period'];
+  const notifier = new Notifier();
+  const drain = () => {
+    if (agent.phase === 'serving') {
+      notifier.stopping('draining: GoAway sent, finishing in-flight streams');
+      log.info('drain started: GoAway on every session; finishing in-flight streams', {
+        graceMs: grace,
+      });
+    }
+    return agent.drain(grace);
+  };
+  const admin = await startAdmin(config, specs, agent, drain, log);
   log.info('tether agent started', {
     server: config['connect.url'],
     listeners: specs.map((s) => `${s.endpoint}→${s.target.protocol}`).join(','),
+    ...(admin ? { admin: formatAddress({ host: admin.host, port: admin.port }) } : {}),
   });
-  const stopped = untilStopped(
-    log,
-    () => agent.drain(config['drain.grace-period']),
-    () => agent.close(),
+  agent.ready.then(
+    () => {
+      notifier.ready(describe(agent));
+      notifier.watchStatus(() => describe(agent));
+    },
+    () => {},
   );
+  const stopped = untilStopped(log, drain, () => agent.close());
   try {
     await Promise.race([agent.done, stopped]);
   } catch (error) {
     if (error instanceof FatalConnectError) throw new CliError(error.message, 1, { cause: error });
     throw error;
+  } finally {
+    notifier.stop();
+    // Waits for a POST /drain answer to end (it ends once drained).
+    await admin?.shutdown();
   }
   log.info('agent stopped');
+}
+
+/** The optional admin port (`--admin.bind-addr`): same endpoints and drain protocol as the server's. */
+async function startAdmin(
+  config: Config<typeof agentSettings>,
+  specs: readonly ListenerSpec[],
+  agent: AgentHandle,
+  drain: () => Promise<void>,
+  log: Logger,
+): Promise<HttpServer | undefined> {
+  const addr = config['admin.bind-addr'];
+  if (!addr) return undefined;
+  let connected = false;
+  agent.ready.then(
+    () => {
+      connected = true;
+    },
+    () => {},
+  );
+  const app = createAdminApp({
+    ready: () => connected && agent.phase === 'serving',
+    draining: () => agent.phase !== 'serving',
+    drain,
+    progress: () => ({ ...agent.progress() }),
+    status: () => ({
+      role: 'agent',
+      ready: connected && agent.phase === 'serving',
+      draining: agent.phase !== 'serving',
+      phase: agent.phase,
+      inflight: agent.progress().inflight,
+      listeners: agent.listeners.map((l, i) => ({
+        endpoint: specs[i]?.endpoint,
+        protocol: specs[i]?.target.protocol,
+        connected: l.connected,
+        sessions: l.sessions.size,
+        inflightStreams: l.inflight,
+      })),
+    }),
+  });
+  return runtime.serve({ ...addr, fetch: app.fetch }).catch((error: Error) => {
+    log.error('cannot open the admin port', { error });
+    throw new CliError(`Cannot listen on admin.bind-addr: ${error.message}`, 1, { cause: error });
+  });
+}
+
+/** The STATUS= line: what systemctl status shows. */
+function describe(agent: AgentHandle): string {
+  const connected = agent.listeners.filter((l) => l.connected).length;
+  const { inflight } = agent.progress();
+  const state = agent.phase === 'serving' ? 'serving' : agent.phase;
+  return `${state}: ${connected}/${agent.listeners.length} listeners connected, ${inflight.streams} streams in flight`;
 }
 
 function listener(protocol: 'http' | 'tcp') {

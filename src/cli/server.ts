@@ -1,7 +1,8 @@
 import { defineCommand } from 'citty';
 import { serverSettings } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
-import { startServer } from '../server/index.ts';
+import { type ServerHandle, startServer } from '../server/index.ts';
+import { Notifier } from '../systemd/index.ts';
 import { argsFor } from './args.ts';
 import { CliError } from './errors.ts';
 import { untilStopped } from './lifecycle.ts';
@@ -16,17 +17,38 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const { config } = loadFromArgs(serverSettings, args, rawArgs);
     const log = createLogger({ level: config['log.level'], format: config['log.format'] });
-    const server = await startServer(config, log).catch((error: Error) => {
+    const notifier = new Notifier();
+    let server: ServerHandle | undefined;
+    server = await startServer(config, log, (phase) => {
+      // Step 1 of the drain: systemd shows the unit as stopping while it drains.
+      if (phase === 'quiet') notifier.stopping('draining: quiet period, still serving');
+      else if (server) notifier.status(describe(server));
+    }).catch((error: Error) => {
       throw new CliError(`Cannot start server: ${error.message}`, 1, { cause: error });
     });
-    await Promise.race([
-      untilStopped(
-        log,
-        () => server.drain(),
-        () => server.close(),
-      ),
-      server.stopped,
-    ]);
+    const running = server;
+    notifier.ready(describe(running));
+    notifier.watchStatus(() => describe(running));
+    try {
+      await Promise.race([
+        untilStopped(
+          log,
+          () => running.drain(),
+          () => running.close(),
+        ),
+        running.stopped,
+      ]);
+    } finally {
+      notifier.stop();
+    }
     log.info('server stopped');
   },
 });
+
+/** The STATUS= line: what systemctl status shows. */
+function describe(server: ServerHandle): string {
+  const { http, upgraded, tcp } = server.inflight.counts();
+  const phase = server.drainState.phase;
+  const state = phase === 'serving' ? 'serving' : `draining (${phase})`;
+  return `${state}: ${server.registry.agentCount} agents connected, in flight: ${http} http, ${upgraded} upgraded, ${tcp} tcp`;
+}
