@@ -1,9 +1,10 @@
+import { createAdminApp } from '../admin/index.ts';
 import type { Config, serverSettings } from '../config/index.ts';
 import { formatAddress } from '../config/index.ts';
 import { serveHttp1 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type Listener, runtime } from '../runtime/index.ts';
-import { createAdminApp } from './admin.ts';
+import { serverAdminState } from './admin.ts';
 import { Drain, type DrainPhase } from './drain.ts';
 import { Inflight } from './inflight.ts';
 import { createProxyHandler } from './proxy.ts';
@@ -56,19 +57,20 @@ export async function startServer(
   let finished: Promise<void> | undefined;
 
   const adminAddr = config['admin.bind-addr'];
-  const adminApp = createAdminApp({
-    registry,
-    inflight,
-    ready: () => ready && !drain.draining,
-    draining,
-    // The answer to POST /drain ends when draining does; closing the ports (including
-    // this admin port, which waits for that answer) follows it.
-    drain: () => {
-      void handle.drain();
-      return drain.start();
-    },
-    progress: () => drain.progress(),
-  });
+  const adminApp = createAdminApp(
+    serverAdminState({
+      registry,
+      inflight,
+      drainState: drain,
+      listening: () => ready,
+      // The answer to POST /drain ends when draining does; closing the ports (including
+      // this admin port, which waits for that answer) follows it.
+      drain: () => {
+        void handle.drain();
+        return drain.start();
+      },
+    }),
+  );
   const admin = await runtime.serve({ ...adminAddr, fetch: adminApp.fetch });
 
   const upstreamAddr = config['upstream.bind-addr'];
