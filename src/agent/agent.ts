@@ -6,14 +6,35 @@ import type { ListenerSpec } from './listeners.ts';
 
 export type AgentConfig = Config<typeof agentSettings>;
 
+export type AgentPhase = 'serving' | 'draining' | 'drained';
+
+export interface AgentProgress {
+  readonly phase: AgentPhase;
+  /** Streams the agent is still serving. */
+  readonly inflight: { readonly streams: number };
+  /** Tunnel sessions still open (a draining one stays open until its streams end). */
+  readonly sessions: number;
+  readonly elapsedMs: number;
+}
+
 export interface AgentHandle {
   readonly listeners: readonly AgentListener[];
   /** Settles when every listener has stopped; rejects when the server refused one for good. */
   readonly done: Promise<void>;
-  /** GoAway everywhere, finish in-flight streams within the grace period, then close. */
+  /** Resolves once every listener has connected at least once (sd_notify READY=1). */
+  readonly ready: Promise<void>;
+  readonly phase: AgentPhase;
+  progress(): AgentProgress;
+  /**
+   * GoAway everywhere, finish in-flight streams within the grace period, then close.
+   * Idempotent: a second call joins the first.
+   */
   drain(graceMs: number): Promise<void>;
   close(): Promise<void>;
 }
+
+// No event marks a listener's first connection; this poll only runs until it happens.
+const READY_POLL_MS = 50;
 
 /** Starts one listener per spec, sharing one upstream connection pool. */
 export function startAgent(
@@ -49,15 +70,60 @@ export function startAgent(
   done.catch(() => {
     for (const l of listeners) l.close();
   });
+  let phase: AgentPhase = 'serving';
+  let drainStarted = 0;
+  let draining: Promise<void> | undefined;
+
+  const ready = new Promise<void>((resolve, reject) => {
+    const seen = new Set<AgentListener>();
+    const timer = setInterval(() => {
+      for (const l of listeners) if (l.connected) seen.add(l);
+      if (seen.size === listeners.length) {
+        clearInterval(timer);
+        resolve();
+      } else if (phase !== 'serving') {
+        clearInterval(timer);
+        reject(new Error('Agent stopped before every listener connected'));
+      }
+    }, READY_POLL_MS);
+    done.catch(() => {}).finally(() => clearInterval(timer));
+  });
+  ready.catch(() => {});
+
   return {
     listeners,
     done,
-    async drain(graceMs) {
-      const signal = graceMs > 0 ? AbortSignal.timeout(graceMs) : undefined;
-      await Promise.all(listeners.map((l) => l.drain(signal)));
-      await pool.close();
+    ready,
+    get phase() {
+      return phase;
+    },
+    progress() {
+      let streams = 0;
+      let sessions = 0;
+      for (const l of listeners) {
+        streams += l.inflight;
+        sessions += l.sessions.size;
+      }
+      return {
+        phase,
+        inflight: { streams },
+        sessions,
+        elapsedMs: drainStarted ? Date.now() - drainStarted : 0,
+      };
+    },
+    drain(graceMs) {
+      draining ??= (async () => {
+        phase = 'draining';
+        drainStarted = Date.now();
+        const signal = AbortSignal.timeout(Math.max(0, graceMs));
+        await Promise.all(listeners.map((l) => l.drain(signal)));
+        await pool.close();
+        phase = 'drained';
+      })();
+      return draining;
     },
     async close() {
+      phase = 'drained';
       for (const l of listeners) l.close();
       await pool.close();
     },
