@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '../../src/log/index.ts';
+
+function capture(options: Parameters<typeof createLogger>[0] = {}) {
+  const lines: string[] = [];
+  const log = createLogger({ ...options, write: (line) => lines.push(line) });
+  return { log, lines };
+}
+
+const ESC = String.fromCharCode(27);
+
+test('createLogger - plain text lines with level, tag and fields; no ANSI escapes', () => {
+  const { log, lines } = capture({ level: 'info' });
+  log.child('proxy').info('request', { status: 200, path: '/a b' });
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0]!,
+    /^\d{4}-\d\d-\d\dT\S+Z INFO {2}\[proxy\] request status=200 path="\/a b"$/,
+  );
+  assert.ok(!lines[0]!.includes(ESC));
+});
+
+test('createLogger - --log.level filters lower levels', () => {
+  const { log, lines } = capture({ level: 'warn' });
+  log.debug('d');
+  log.info('i');
+  log.warn('w');
+  log.error('e');
+  assert.deepEqual(
+    lines.map((l) => l.split(' ')[1]),
+    ['WARN', 'ERROR'],
+  );
+});
+
+test('createLogger - identical lines are never folded (an access log repeats itself)', () => {
+  const { log, lines } = capture();
+  for (let i = 0; i < 20; i++) log.info('same line');
+  assert.equal(lines.length, 20);
+});
+
+test('createLogger - JOURNAL_STREAM gives syslog priority prefixes and no timestamps', () => {
+  const { log, lines } = capture({ level: 'debug', env: { JOURNAL_STREAM: '8:1234' } });
+  log.error('e');
+  log.warn('w');
+  log.info('i');
+  log.debug('d');
+  assert.deepEqual(lines, ['<3>e', '<4>w', '<6>i', '<7>d']);
+});
+
+test('createLogger - json format writes one object per line with subsystem and fields', () => {
+  const { log, lines } = capture({ format: 'json' });
+  log.child('agent').warn('disconnected', { endpoint: 'web', error: new Error('boom') });
+  const record = JSON.parse(lines[0]!);
+  assert.equal(record.level, 'warn');
+  assert.equal(record.msg, 'disconnected');
+  assert.equal(record.subsystem, 'agent');
+  assert.equal(record.endpoint, 'web');
+  assert.equal(record.error, 'boom');
+});
