@@ -44,7 +44,7 @@ test('README - the quick start works as written (server, upstream, agent, curl)'
 
   const server = launch(serverCmd);
   await server.waitFor(/tether server ready/);
-  const service = launch(serviceCmd);
+  launch(serviceCmd);
   await waitForPort(3000);
   const agent = launch(agentCmd);
   await agent.waitFor(/connected to server/);
