@@ -47,7 +47,12 @@ async function runAgent(
     }
     return agent.drain(grace);
   };
-  const admin = await startAdmin(config, specs, agent, drain, log);
+  // Listen for signals before anything else can take time.
+  const stopped = untilStopped(log, drain, () => agent.close());
+  const admin = await startAdmin(config, specs, agent, drain, log).catch(async (error) => {
+    await agent.close();
+    throw error;
+  });
   log.info('tether agent started', {
     server: config['connect.url'],
     listeners: specs.map((s) => `${s.endpoint}→${s.target.protocol}`).join(','),
@@ -60,7 +65,6 @@ async function runAgent(
     },
     () => {},
   );
-  const stopped = untilStopped(log, drain, () => agent.close());
   try {
     await Promise.race([agent.done, stopped]);
   } catch (error) {

@@ -19,25 +19,25 @@ export default defineCommand({
     const log = createLogger({ level: config['log.level'], format: config['log.format'] });
     const notifier = new Notifier();
     let server: ServerHandle | undefined;
-    server = await startServer(config, log, (phase) => {
+    const starting = startServer(config, log, (phase) => {
       // Step 1 of the drain: systemd shows the unit as stopping while it drains.
       if (phase === 'quiet') notifier.stopping('draining: quiet period, still serving');
       else if (server) notifier.status(describe(server));
     }).catch((error: Error) => {
       throw new CliError(`Cannot start server: ${error.message}`, 1, { cause: error });
     });
+    // Listen for signals before the ports open: a signal in between must drain, not kill.
+    const signalled = untilStopped(
+      log,
+      () => starting.then((s) => s.drain()),
+      () => starting.then((s) => s.close()),
+    );
+    server = await starting;
     const running = server;
     notifier.ready(describe(running));
     notifier.watchStatus(() => describe(running));
     try {
-      await Promise.race([
-        untilStopped(
-          log,
-          () => running.drain(),
-          () => running.close(),
-        ),
-        running.stopped,
-      ]);
+      await Promise.race([signalled, running.stopped]);
     } finally {
       notifier.stop();
     }
