@@ -5,7 +5,11 @@ import { waitUntil } from '../_harness/tether.ts';
 
 function recorder() {
   const sent: { path: string; message: string }[] = [];
-  return { sent, send: (path: string, message: string) => (sent.push({ path, message }), true) };
+  const send = (path: string, message: string) => {
+    sent.push({ path, message });
+    return true;
+  };
+  return { sent, send };
 }
 
 describe('Notifier', () => {
