@@ -109,11 +109,10 @@ class BunTcpConnection implements TcpConnection {
     if (!pending) return;
     const { chunk } = pending;
     while (pending.offset < chunk.byteLength) {
-      const written = this.#socket.write(
-        chunk,
-        chunk.byteOffset + pending.offset,
-        chunk.byteLength - pending.offset,
-      );
+      // Bun reads `byteOffset` relative to the view, not its ArrayBuffer: adding
+      // chunk.byteOffset wrote the wrong bytes, or threw RangeError and stalled the write
+      // for good (found by test/system/http-tunnel.test.ts, 100 MiB upload).
+      const written = this.#socket.write(chunk, pending.offset, chunk.byteLength - pending.offset);
       if (written < 0) {
         this.onClose(this.#closedError());
         return;
