@@ -37,6 +37,12 @@ export interface WebSocketBytesOptions {
  * payloads of binary messages in, each written chunk out as a binary message. This is
  * what TCP over WebSocket needs; message boundaries carry no meaning. Pings are answered,
  * a text message or any protocol violation closes the socket with the RFC's code.
+ *
+ * A Close frame is a half-close, like a TCP FIN: closing the writable sends Close and keeps
+ * reading; a Close from the peer ends the readable while our writable still sends, and is
+ * answered when our writable closes (RFC 6455 §5.5.1 lets an endpoint delay its Close until
+ * its data is sent). Echoing at once would drop the bytes the other side still owes, e.g.
+ * an echo server's answer to the last bytes a client sent before its FIN.
  */
 export function webSocketBytes(conn: Duplex, options: WebSocketBytesOptions): Duplex {
   const mask = options.role === 'client';
@@ -48,6 +54,7 @@ export function webSocketBytes(conn: Duplex, options: WebSocketBytesOptions): Du
   const reader = conn.readable.getReader();
   let closeSent = false;
   let closeReceived = false;
+  let peerClose: { code: number; reason: string } | undefined;
   let finished = false;
 
   const finish = (code: number, reason: string) => {
@@ -116,11 +123,11 @@ export function webSocketBytes(conn: Duplex, options: WebSocketBytesOptions): Du
                 frame.payload.length >= 2
                   ? (frame.payload[0]! << 8) | frame.payload[1]!
                   : CloseCode.NoStatus;
-              const reason = new TextDecoder().decode(frame.payload.subarray(2));
-              // Echo the close (§5.5.1) so the peer can finish, then end our side.
-              await sendClose(code === CloseCode.NoStatus ? CloseCode.Normal : code, '');
+              peerClose = { code, reason: new TextDecoder().decode(frame.payload.subarray(2)) };
               controller.close();
-              finish(code, reason);
+              // Our Close already went out: both directions are done. Otherwise the Close
+              // is answered when our writable closes (see above).
+              if (closeSent) finish(code, peerClose.reason);
               return;
             }
           }
@@ -140,7 +147,9 @@ export function webSocketBytes(conn: Duplex, options: WebSocketBytesOptions): Du
       await writer.write(encodeFrame(Opcode.Binary, chunk, mask));
     },
     async close() {
-      await sendClose(CloseCode.Normal, '');
+      const code = peerClose?.code ?? CloseCode.Normal;
+      await sendClose(code === CloseCode.NoStatus ? CloseCode.Normal : code, '');
+      if (closeReceived) finish(peerClose?.code ?? CloseCode.Normal, peerClose?.reason ?? '');
     },
     async abort() {
       await sendClose(CloseCode.GoingAway, 'stream aborted');
