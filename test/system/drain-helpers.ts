@@ -134,3 +134,54 @@ export function loggedAt(output: string, pattern: RegExp): number | undefined {
   }
   return undefined;
 }
+
+export interface WsClient {
+  send(text: string): void;
+  /** Messages received so far. */
+  readonly messages: string[];
+  /** Settles with the close code and reason the client saw. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  close(): void;
+}
+
+/** A WebSocket client from src/runtime (it can send headers, which the global one cannot). */
+export async function wsClient(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<WsClient> {
+  const { runtime } = await import('../../src/runtime/index.ts');
+  const messages: string[] = [];
+  let onClose!: (v: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((r) => {
+    onClose = r;
+  });
+  const decoder = new TextDecoder();
+  const ws = await runtime.connectWebSocket(url, {
+    headers,
+    handlers: {
+      message: (_ws, data) => messages.push(typeof data === 'string' ? data : decoder.decode(data)),
+      close: (_ws, code, reason) => onClose({ code, reason }),
+    },
+  });
+  return {
+    send: (text) => ws.send(new TextEncoder().encode(text)),
+    messages,
+    closed,
+    close: () => ws.close(1000, 'done'),
+  };
+}
+
+/** A WebSocket echo upstream (binary messages come back as sent). */
+export async function wsEchoUpstream(): Promise<{ port: number; close(): Promise<void> }> {
+  const { runtime } = await import('../../src/runtime/index.ts');
+  const server = await runtime.serve({
+    host: '127.0.0.1',
+    port: 0,
+    fetch: (_req, info) =>
+      info.upgrade({
+        message: (ws, data) => ws.send(data),
+        close: () => {},
+      }),
+  });
+  return { port: server.port, close: () => server.close() };
+}
