@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { formatDuration } from '../config/index.ts';
 import { adminPath, adminUrl, DEFAULT_ADMIN_URL, timeoutMs, unreachable } from './admin-url.ts';
 import { CliError } from './errors.ts';
 
@@ -43,7 +44,7 @@ export default defineCommand({
     const started = performance.now();
     const timedOut = () =>
       new CliError(
-        `Timed out after ${Math.round(limit / 1000)} s waiting for ${base.origin} to drain; the drain goes on there`,
+        `Timed out after ${formatDuration(limit)} waiting for ${base.origin} to drain; the drain goes on there`,
         1,
       );
     let response: Response;
