@@ -185,3 +185,65 @@ export async function wsEchoUpstream(): Promise<{ port: number; close(): Promise
   });
   return { port: server.port, close: () => server.close() };
 }
+
+export interface RuntimeUpstream {
+  readonly port: number;
+  /** Arrival time (epoch ms) of every request and WebSocket handshake, by x-request-id. */
+  readonly arrivals: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * An upstream on the runtime under test that serves plain requests (`ok <id>`), slow
+ * ones (`/slow?chunks=N&every=MS`, body from {@link slowBody}) and WebSocket echo, so
+ * one agent target carries all three kinds of load.
+ */
+export async function mixedUpstream(): Promise<RuntimeUpstream> {
+  const { runtime } = await import('../../src/runtime/index.ts');
+  const arrivals = new Map<string, number>();
+  const encoder = new TextEncoder();
+  const server = await runtime.serve({
+    host: '127.0.0.1',
+    port: 0,
+    fetch: (req, info) => {
+      const id = req.headers.get('x-request-id') ?? '';
+      arrivals.set(id, Date.now());
+      if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+        return info.upgrade({ message: (ws, data) => ws.send(data), close: () => {} });
+      }
+      const url = new URL(req.url);
+      if (url.pathname !== '/slow') return new Response(`ok ${id}`);
+      const chunks = Number(url.searchParams.get('chunks') ?? 3);
+      const every = Number(url.searchParams.get('every') ?? 250);
+      let timer: ReturnType<typeof setInterval> | undefined;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          let i = 0;
+          controller.enqueue(encoder.encode(`${id}:${i++};`));
+          timer = setInterval(() => {
+            if (i >= chunks) {
+              clearInterval(timer);
+              controller.close();
+              return;
+            }
+            controller.enqueue(encoder.encode(`${id}:${i++};`));
+          }, every);
+        },
+        cancel: () => clearInterval(timer),
+      });
+      return new Response(body, { headers: { 'content-type': 'text/plain' } });
+    },
+  });
+  return { port: server.port, arrivals, close: () => server.close() };
+}
+
+/** Every leading ISO timestamp of output lines matching `pattern`, as epoch ms. */
+export function allLoggedAt(output: string, pattern: RegExp): number[] {
+  const times: number[] = [];
+  for (const line of output.split('\n')) {
+    if (!pattern.test(line)) continue;
+    const ts = /^(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(line)?.[1];
+    if (ts) times.push(Date.parse(ts));
+  }
+  return times;
+}
