@@ -5,8 +5,6 @@ import type { FrameTransport } from './transport.ts';
 
 /** Largest Data frame taken from one stream per turn, so busy streams share a message fairly. */
 const MAX_DATA_FRAME = 64 * 1024;
-/** Microtask turns a flush waits for more frames before it builds the message. */
-const FLUSH_HOPS = 3;
 /**
  * Control frames are tiny, but a peer that floods Pings while not reading could grow the
  * queue without end; past this many the session gives up (the transport is stalled anyway).
@@ -18,7 +16,7 @@ const MAX_CONTROL_FRAMES = 262_144;
  * ahead of data so heartbeats never starve behind a bulk transfer. Data is not queued here:
  * streams with a pending chunk and send window wait in a ready queue and are served round
  * robin, so memory is bounded by the peer's windows. Everything pending is coalesced into as
- * few messages as possible (up to `maxMessageSize`), flushed on a microtask, and each payload
+ * few messages as possible (up to `maxMessageSize`), flushed once per event-loop turn, and each payload
  * byte is copied exactly once, into the message.
  */
 export class FrameWriter {
@@ -32,7 +30,6 @@ export class FrameWriter {
   #ready: TunnelStream[] = [];
   #readyHead = 0;
   #scheduled = false;
-  #hops = 0;
   #blocked = false;
   #stopped = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -107,18 +104,15 @@ export class FrameWriter {
   #schedule(): void {
     if (this.#scheduled || this.#blocked) return;
     this.#scheduled = true;
-    this.#hops = 0;
-    queueMicrotask(this.#flush);
+    // End of this event-loop turn, not of this microtask: a response head, its body (which
+    // reaches us through several promise hops of web streams) and FIN then share one
+    // message, and so do the frames of every stream served in the same turn. Measured:
+    // 4 WebSocket sends per proxied GET became 2 on the agent. setImmediate exists in Bun
+    // and Deno and costs about a microsecond.
+    setImmediate(this.#flush);
   }
 
   readonly #flush = (): void => {
-    // A few microtask hops let promise chains of the same turn (a write resolving, then
-    // close() sending FIN) add their frames to this message; still no timer, no added latency.
-    if (this.#scheduled && this.#hops < FLUSH_HOPS) {
-      this.#hops++;
-      queueMicrotask(this.#flush);
-      return;
-    }
     this.#scheduled = false;
     while (!this.#blocked && !this.#stopped) {
       const message = this.#build();

@@ -158,6 +158,8 @@ describe('Session', () => {
     assert.equal(session.isClosed, false);
     assert.equal(session.streamCount, 0);
     assert.equal(session.timerCount, 0, 'open timer not re-armed');
+    // Frames go out once per event-loop turn: wait for the RST to leave.
+    await waitFor(() => sentFrames(transport).at(-1)?.flags === Flag.RST, 2000, 'the RST');
     const last = sentFrames(transport).at(-1);
     assert.deepEqual(last, {
       type: FrameType.WindowUpdate,
