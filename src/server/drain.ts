@@ -14,7 +14,7 @@ export interface DrainOptions {
   readonly quietPeriodMax: number;
   /** How long in-flight work may take once new work is refused, ms. */
   readonly gracePeriod: number;
-  /** Step 3: stop accepting new client connections (listeners closed). */
+  /** Step 3: stop accepting new client connections and requests (listeners closed, idle connections ended). */
   readonly stopAccepting: () => Promise<void>;
   /** Told about each phase (sd_notify, logs). */
   readonly onPhase?: (phase: DrainPhase) => void;
@@ -92,8 +92,10 @@ export class Drain {
     await this.#quietPeriod();
 
     this.#set('closing');
-    for (const agent of registry.all()) agent.session.goAway();
+    // Stop taking requests before telling agents to go: after its GoAway the server can
+    // open no stream to an agent, so a request accepted in between would get a 502.
     await this.#options.stopAccepting();
+    for (const agent of registry.all()) agent.session.goAway();
     log.info('drain: agents told to go away, new connections refused; waiting for in-flight work', {
       inflight: inflight.total,
       graceMs: this.#options.gracePeriod,

@@ -41,6 +41,8 @@ export async function startServer(
   const inflight = new Inflight();
   let ready = false;
   let proxy: Listener | undefined;
+  // Aborted at drain step 3: idle client connections close, busy ones end after their response.
+  const stopRequests = new AbortController();
   const drain = new Drain({
     registry,
     inflight,
@@ -49,6 +51,7 @@ export async function startServer(
     quietPeriodMax: config['drain.quiet-period-max'],
     gracePeriod: config['drain.grace-period'],
     stopAccepting: async () => {
+      stopRequests.abort();
       await proxy?.close();
     },
     ...(onPhase ? { onPhase } : {}),
@@ -109,6 +112,7 @@ export async function startServer(
       keepAlive,
       // While draining, each response ends its connection so clients move on.
       closing: draining,
+      drainSignal: stopRequests.signal,
       onError: (error) => proxyLog.debug('client connection error', { error: error as Error }),
     }).catch((error) => proxyLog.debug('client connection ended', { error: error as Error }));
   });
