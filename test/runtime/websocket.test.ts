@@ -151,6 +151,32 @@ describe(`websocket (${runtime.name})`, () => {
     assert.deepEqual(await within(client.closed, 3000, 'close'), { code: 1000, reason: 'done' });
   });
 
+  test('small messages are not held back by Nagle: 20 request/reply rounds well under 40 ms each', async () => {
+    // The tunnel's pattern: a small message (a stream ACK) the peer does not answer, then
+    // another (the response) shortly after. With Nagle on, as in Deno's global WebSocket,
+    // the second waits for the peer's delayed ACK: about 40 ms a round. With TCP_NODELAY,
+    // a few ms for all 20.
+    serverSide.handlers = {
+      message: (ws, data) => {
+        if (typeof data !== 'string' && data[1] === 2) ws.send(data);
+      },
+      close() {},
+    };
+    const client = recorder();
+    const ws = await runtime.connectWebSocket(`${base}/custom`, { handlers: client.handlers });
+    const started = performance.now();
+    for (let round = 0; round < 20; round++) {
+      ws.send(Uint8Array.of(round, 1));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      ws.send(Uint8Array.of(round, 2));
+      assert.deepEqual(await client.next(), Uint8Array.of(round, 2));
+    }
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 400, `20 rounds took ${elapsed.toFixed(0)} ms`);
+    ws.close();
+    await within(client.closed, 3000, 'close');
+  });
+
   test('custom headers reach the server and the subprotocol is agreed', async () => {
     const client = recorder();
     const ws = await runtime.connectWebSocket(`${base}/echo`, {
