@@ -119,7 +119,13 @@ describe('agent drain', () => {
     await waitUntil(() => goAways().length === 2, 5000, "B's GoAway at the server");
     await startAgent(server, 'http', 'app', String(uB2.port), grace);
     assert.equal(await b.exited, 0, b.output());
-    await waitUntil(() => uB2.arrivals.size > 5, 10_000, 'load on the replacement of B');
+    // Keep the load on for a second after B's GoAway, so the checks below see traffic.
+    const goAwayBAt = goAways()[1] ?? 0;
+    await waitUntil(
+      () => uB2.arrivals.size > 5 && Date.now() > goAwayBAt + 1000,
+      10_000,
+      'load on the replacement of B',
+    );
     loading = false;
     await Promise.all(loops);
 
@@ -130,7 +136,8 @@ describe('agent drain', () => {
     // later; anything well after it would have been routed to a leaving agent.
     assert.deepEqual(arrivalsAfter(uA, goAwayA + 250), [], 'routed to A after its GoAway');
     assert.deepEqual(arrivalsAfter(uB, goAwayB + 250), [], 'routed to B after its GoAway');
-    assert.ok(arrivalsAfter(uA2, goAwayB + 250).length > 0, 'load went on after the second GoAway');
+    assert.ok(arrivalsAfter(uA2, goAwayB + 250).length > 0, 'A2 served after the second GoAway');
+    assert.ok(arrivalsAfter(uB2, goAwayB + 250).length > 0, 'B2 served after the second GoAway');
     // Only opens already on their way when the GoAway left can be refused (at most one per
     // load loop); a server that kept routing to a leaving agent would be refused all along.
     for (const agent of [a, b]) {
