@@ -236,7 +236,7 @@ describe('server drain', () => {
     await upstream.close();
   });
 
-  test('tether drain - a second call joins the drain; a timeout or no answer exits 1 with a clear message', async () => {
+  test('tether status, then tether drain - a second call joins the drain; a timeout or no answer exits 1 with a clear message', async () => {
     const nobody = tether(['drain', '--admin-url', 'http://127.0.0.1:1']);
     assert.equal(await nobody.exited, 1);
     assert.match(
@@ -257,6 +257,25 @@ describe('server drain', () => {
       async () => (await inflight(server.adminUrl('/status'))).http === 1,
       5000,
       'in flight',
+    );
+
+    const status = tether(['status', '--admin-url', `127.0.0.1:${server.adminPort}`, '--json']);
+    assert.equal(await status.exited, 0, status.output());
+    const json = JSON.parse(status.output()) as {
+      role: string;
+      ready: boolean;
+      agents: number;
+      inflight: { http: number };
+    };
+    assert.deepEqual(
+      [json.role, json.ready, json.agents, json.inflight.http],
+      ['server', true, 1, 1],
+    );
+    const readable = tether(['status', '--admin-url', server.adminUrl()]);
+    assert.equal(await readable.exited, 0, readable.output());
+    assert.match(
+      readable.output(),
+      /^server at http:\/\/127\.0\.0\.1:\d+: ready\nin flight: http 1, upgraded 0, tcp 0\nagents connected: 1 on 1 endpoints\nendpoint app: 1 agent\n {2}127\.0\.0\.1:\d+ since /,
     );
 
     const impatient = tether(['drain', '--admin-url', server.adminUrl(), '--timeout', '500ms']);
