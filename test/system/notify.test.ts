@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tether-notify-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // An AF_UNIX datagram receiver standing in for systemd: one JSON line per datagram.
-const RECEIVER = String.raw`
+const RECEIVER = `
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
