@@ -103,7 +103,8 @@ export default defineCommand({
 
 /** `draining (quiet): in flight http=3 upgraded=1 tcp=0; agents connected 2; 4.0 s` */
 export function describe(p: ProgressLine): string {
-  const parts = [`draining (${p.phase ?? 'unknown'})`];
+  const phase = p.phase ?? 'unknown';
+  const parts = [phase === 'draining' ? phase : `draining (${phase})`];
   const inflight = Object.entries(p.inflight ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');

@@ -259,7 +259,7 @@ describe('agent drain', () => {
       assert.equal(r.status, 200, String(r.error));
     }
     assert.equal(await drain.exited, 0, drain.output());
-    assert.match(drain.output(), /draining \(draining\); in flight streams=\d+; sessions open 1/);
+    assert.match(drain.output(), /^draining; in flight streams=\d+; sessions open 1; \d+ s$/m);
     assert.match(drain.output(), /^drained http:\/\/127\.0\.0\.1:\d+/m);
     assert.equal(await a.exited, 0, a.output());
     for (const [i, r] of (await Promise.all(slow)).entries()) {
