@@ -44,20 +44,22 @@ export async function runCli(rawArgs: string[], command: CommandDef = main): Pro
 }
 
 function report(error: unknown): number {
+  // Under systemd the journal reads a syslog priority from the line's start: 3 = error.
+  const prefix = process.env.JOURNAL_STREAM ? '<3>' : '';
   if (error instanceof CliError) {
-    console.error(`tether: ${error.message}`);
+    console.error(`${prefix}tether: ${error.message}`);
     return error.exitCode;
   }
   if (error instanceof ConfigError) {
-    console.error(`tether: ${error.message}`);
+    console.error(`${prefix}tether: ${error.message}`);
     return 2;
   }
   // citty's own usage errors (unknown command, missing positional).
   if (error instanceof Error && error.name === 'CLIError') {
-    console.error(`tether: ${error.message}; see tether --help`);
+    console.error(`${prefix}tether: ${error.message}; see tether --help`);
     return 2;
   }
-  console.error('tether: unexpected error:', error);
+  console.error(`${prefix}tether: unexpected error:`, error);
   return 1;
 }
 

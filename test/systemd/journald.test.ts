@@ -50,6 +50,8 @@ describe('logging under journald', () => {
     assert.match(serverLines[0] ?? '', /^<6>tether server ready /);
     for (const l of serverLines) assert.match(l, /^<[3467]>/, `server line without priority: ${l}`);
     assert.match(agent.output(), /^<3>.*cannot open the admin port/m);
+    // The CLI's own one-line reason for exiting is an error too.
+    assert.match(agent.output(), /^<3>tether: Cannot listen on admin\.bind-addr: /m);
     assert.ok(!server.proc.output().includes('\u001b['), 'no ANSI colours');
   });
 
