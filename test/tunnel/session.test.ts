@@ -286,7 +286,7 @@ describe('Session', () => {
     pair.close();
   });
 
-  test('1000 simultaneous opens with the default backlog - refused opens are safe to retry, none lost', async () => {
+  test('1000-SYN burst, prompt acceptor, default backlog - the backlog is judged after the acceptor ran: none refused', async () => {
     const pair = sessionPair(quiet, quiet);
     let refusals = 0;
     const serving = (async () => {
@@ -294,6 +294,33 @@ describe('Session', () => {
         const s = await pair.server.accept().catch(() => undefined);
         if (!s) return;
         void s.readable.pipeTo(s.writable).catch(() => {});
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: 1000 }, async (_, i) => {
+        const s = pair.client.open();
+        const body = patternBytes(100, i + 1);
+        await write(s, body).catch(() => {});
+        await s.accepted.catch(() => refusals++);
+        assert.deepEqual(await readAll(s.readable), body);
+      }),
+    );
+    assert.equal(refusals, 0);
+    assert.equal(pair.server.isClosed, false);
+    pair.close();
+    await serving;
+  });
+
+  test('1000 simultaneous opens, slow acceptor, default backlog - refused opens are safe to retry, none lost', async () => {
+    const pair = sessionPair(quiet, quiet);
+    let refusals = 0;
+    const serving = (async () => {
+      for (;;) {
+        const s = await pair.server.accept().catch(() => undefined);
+        if (!s) return;
+        void s.readable.pipeTo(s.writable).catch(() => {});
+        // One accept per event-loop turn: the backlog fills and overflows.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     })();
     const echo = async (i: number): Promise<void> => {
