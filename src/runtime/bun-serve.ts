@@ -38,6 +38,9 @@ class BunServerWebSocket implements WebSocketConn {
   #waiters: (() => void)[] = [];
   #isClosed = false;
 
+  /** uWebSockets writes what it can and copies the rest into its own buffer. */
+  readonly sendCopies = true;
+
   constructor(ws: ServerWebSocket<SocketData>) {
     this.#ws = ws;
     this.protocol = ws.data.protocol;

@@ -21,6 +21,8 @@ function tlsOptions(tls: TlsClientOptions | undefined) {
 }
 
 const webSocketClient: WebSocketClientPlatform = {
+  // A client masks every message into a new frame (RFC 6455 §5.3): the array is not kept.
+  sendCopies: true,
   create(url, protocols, headers, tls) {
     const tlsInit = tlsOptions(tls);
     // Bun's WebSocket takes headers and TLS options in a non-standard init object.

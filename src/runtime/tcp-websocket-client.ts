@@ -236,6 +236,8 @@ function decodeText(payload: Uint8Array): string {
 class TcpWebSocketConn implements WebSocketConn {
   readonly remoteAddress: string;
   readonly protocol: string;
+  /** encodeClientFrame copies (and masks) every message. */
+  readonly sendCopies = true;
   readonly #conn: TcpConnection;
   readonly #reader: Reader;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;

@@ -82,6 +82,12 @@ export interface WebSocketConn {
   /** Subprotocol agreed in the handshake, or "". */
   readonly protocol: string;
   readonly remoteAddress: string;
+  /**
+   * True when `send()` is done with the array once it returns (written, or copied into
+   * the runtime's own buffer), so the caller may reuse it for the next message. Otherwise
+   * every message must be a fresh array.
+   */
+  readonly sendCopies?: boolean;
 }
 
 export interface WebSocketHandlers {

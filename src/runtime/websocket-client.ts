@@ -23,6 +23,8 @@ const PROBE_TIMEOUT_MS = 5000;
 const PROBE_BODY_LIMIT = 64 * 1024;
 
 export interface WebSocketClientPlatform {
+  /** The runtime's client is done with a sent array when send() returns. */
+  readonly sendCopies: boolean;
   create(
     url: string,
     protocols: string[],
@@ -52,7 +54,7 @@ export async function connectWebSocket(
       handlers.close(conn, code, reason);
     },
   };
-  const conn = new StandardWebSocketConn(ws, wrapped, new URL(url).hostname);
+  const conn = new StandardWebSocketConn(ws, wrapped, new URL(url).hostname, platform.sendCopies);
   const onAbort = () => ws.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -32,6 +32,7 @@ export function messageData(data: unknown): Uint8Array | string {
 
 export class StandardWebSocketConn implements WebSocketConn {
   readonly remoteAddress: string;
+  readonly sendCopies: boolean;
   /** Settles when the socket opens; rejects with the close event if it closes first. */
   readonly opened: Promise<void>;
   readonly #ws: WebSocket;
@@ -40,9 +41,15 @@ export class StandardWebSocketConn implements WebSocketConn {
   #isClosed = false;
   #errorMessage = '';
 
-  constructor(ws: WebSocket, handlers: WebSocketHandlers, remoteAddress: string) {
+  constructor(
+    ws: WebSocket,
+    handlers: WebSocketHandlers,
+    remoteAddress: string,
+    sendCopies = false,
+  ) {
     this.#ws = ws;
     this.remoteAddress = remoteAddress;
+    this.sendCopies = sendCopies;
     ws.binaryType = 'arraybuffer';
     let isOpen = false;
     this.opened = new Promise((resolve, reject) => {

@@ -6,5 +6,7 @@ export interface FrameTransport {
   /** Sends ONE binary message; false => await `drained()` before sending more. */
   send(bytes: Uint8Array): boolean;
   drained(): Promise<void>;
+  /** True when send() is done with the array once it returns: it may be reused. */
+  readonly sendCopies?: boolean;
   close(code?: number, reason?: string): void;
 }
