@@ -35,6 +35,7 @@ describe('HTTP through the tunnel', () => {
   const seenPromise = (n: number) => new Promise<void>((r) => seen.set(n, r));
   const sent: number[] = [];
   const hits = { a: 0, b: 0 };
+  const endlessAborted = Promise.withResolvers<number>();
 
   const main = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -44,6 +45,24 @@ describe('HTTP through the tunnel', () => {
         'content-length': String(BIG_MIB * 1024 * 1024),
       });
       await writeAll(res, payloadChunks(BIG_MIB));
+      return;
+    }
+    if (url.pathname === '/endless') {
+      // Writes until the client goes away; records when the upstream saw that.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.on('close', () => {
+        if (!res.writableFinished) endlessAborted.resolve(Date.now());
+      });
+      for (const chunk of payloadChunks(1024)) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) {
+          await new Promise<void>((r) => {
+            res.once('drain', r);
+            res.once('close', r);
+          });
+        }
+      }
+      res.end();
       return;
     }
     if (url.pathname === '/events') {
@@ -219,6 +238,36 @@ describe('HTTP through the tunnel', () => {
       arm();
     });
     assert.deepEqual(received, [1, 2, 3, 4, 5]);
+  });
+
+  test('a client leaving mid-download cancels the upstream response within a second', async () => {
+    const left = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        server.proxyUrl('/endless'),
+        { headers: { 'x-piko-endpoint': 'main' }, agent: false },
+        (res) => {
+          let bytes = 0;
+          res.on('data', (d: Buffer) => {
+            bytes += d.length;
+            if (bytes >= 4 * 1024 * 1024) {
+              req.destroy();
+              resolve(Date.now());
+            }
+          });
+        },
+      );
+      req.on('error', (error) => {
+        if (!req.destroyed) reject(error);
+      });
+      req.end();
+    });
+    const aborted = await Promise.race([
+      endlessAborted.promise,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the upstream was never told')), 5_000),
+      ),
+    ]);
+    assert.ok(aborted - left < 1_000, `the upstream saw the abort after ${aborted - left} ms`);
   });
 
   test('1 000 concurrent requests across 2 agents on one endpoint: 0 failures, both used', {
