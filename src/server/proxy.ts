@@ -17,7 +17,7 @@ import type { AgentUpstream } from './agent-upstream.ts';
 import { endpointFromRequest, isValidEndpointId } from './endpoint.ts';
 import { type ProxyErrorCode, proxyError } from './errors.ts';
 import { forwardHead, isUpgradeRequest } from './forward-head.ts';
-import { IdleWatch } from './idle-watch.ts';
+import { IdleWatch, watched } from './idle-watch.ts';
 import type { Inflight } from './inflight.ts';
 import type { Registry } from './registry.ts';
 import { pipeBoth, relay } from './relay.ts';
@@ -118,9 +118,7 @@ async function exchange(
   const work = options.inflight.begin('http', (reason) => fail(reason));
   let bytesOut = 0;
   let failed: Error | undefined;
-  const watch = new IdleWatch(options.httpIdleTimeout, () =>
-    fail(new Error('no bytes either way for the idle limit')),
-  );
+  const watch = new IdleWatch(options.httpIdleTimeout, () => fail(new IdleError()));
   const fail = (reason: Error) => {
     if (failed) return;
     failed = reason;
@@ -142,7 +140,9 @@ async function exchange(
       // Only send the body once the agent has taken the stream: a refused stream can then
       // be retried elsewhere with the body still unread.
       if (await refused(stream)) return finishRefused();
-      void writeBody(writer, req.body, framing)
+      // Request body bytes count as traffic too: an upload that is still flowing is not
+      // idle, however long the response takes to start.
+      void writeBody(writer, req.body.pipeThrough(watched(watch, () => {})), framing)
         .then(() => watch.touch())
         .catch((error) => fail(error as Error));
     }
@@ -215,13 +215,12 @@ async function exchange(
     }
     const why =
       failed?.message ?? (error instanceof HttpError ? error.message : (error as Error).message);
-    logDone(502, 0, why);
-    return {
-      kind: 'response',
-      response: proxyError(
-        failed && !req.signal.aborted ? 'upstream-idle' : 'upstream-unreachable',
-      ),
-    };
+    // Only the idle limit is a 504; a reset, a broken body or a bad answer is a 502.
+    const code: ProxyErrorCode =
+      failed instanceof IdleError && !req.signal.aborted ? 'upstream-idle' : 'upstream-unreachable';
+    const response = proxyError(code);
+    logDone(response.head.status, 0, why);
+    return { kind: 'response', response };
   }
 
   function finishRefused(): Attempt {
@@ -234,6 +233,13 @@ class TimeoutError extends Error {
   override name = 'TimeoutError';
   constructor() {
     super('no response head within the proxy timeout');
+  }
+}
+
+class IdleError extends Error {
+  override name = 'IdleError';
+  constructor() {
+    super('no bytes either way for the idle limit');
   }
 }
 
