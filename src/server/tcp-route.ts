@@ -25,9 +25,8 @@ export async function handleTcpRoute(
   req: IncomingRequest,
   options: ProxyOptions,
 ): Promise<OutgoingResponse> {
-  const endpoint = decodeURIComponent(
-    req.head.target.slice(TCP_PREFIX.length).split(/[?#]/)[0] ?? '',
-  );
+  const endpoint = decodePathSegment(req.head.target.slice(TCP_PREFIX.length).split(/[?#]/)[0]);
+  if (endpoint === undefined) return proxyError('invalid-endpoint');
   if (!endpoint) return proxyError('missing-endpoint');
   if (!isValidEndpointId(endpoint)) return proxyError('invalid-endpoint');
   const key = getHeader(req.head.headers, 'sec-websocket-key');
@@ -91,4 +90,13 @@ export async function handleTcpRoute(
       });
     },
   };
+}
+
+/** The decoded segment; undefined when its percent-encoding is malformed (a client error). */
+function decodePathSegment(segment = ''): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

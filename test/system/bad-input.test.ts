@@ -140,6 +140,14 @@ describe('bad input on every port', () => {
     );
     assert.match(statusLine(res.data), /^HTTP\/1\.1 400 /);
     assert.match(bodyOf(res.data), /expected a WebSocket upgrade/);
+    // A malformed percent-encoding in the endpoint is the client's error, not ours.
+    const badEscape = await rawExchange(
+      server.proxyPort,
+      'GET /_piko/v1/tcp/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    assert.match(statusLine(badEscape.data), /^HTTP\/1\.1 400 /);
+    assert.deepEqual(JSON.parse(bodyOf(badEscape.data)), { error: 'invalid endpoint id' });
     await stillServes();
   });
 
