@@ -89,14 +89,20 @@ describe('HTTP through the tunnel', () => {
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  const upstreamA = createServer((_req, res) => {
-    hits.a++;
-    res.end('a');
-  });
-  const upstreamB = createServer((_req, res) => {
-    hits.b++;
-    res.end('b');
-  });
+  // Counts requests in progress at once, to show the 1 000 really overlapped.
+  const concurrency = { now: 0, max: 0 };
+  const letter = (name: 'a' | 'b') =>
+    createServer((_req, res) => {
+      hits[name]++;
+      concurrency.max = Math.max(concurrency.max, ++concurrency.now);
+      // Answer on the next turn, so requests that arrive together overlap here too.
+      setTimeout(() => {
+        concurrency.now--;
+        res.end(name);
+      }, 20);
+    });
+  const upstreamA = letter('a');
+  const upstreamB = letter('b');
 
   before(async () => {
     const [mainPort, aPort, bPort] = await Promise.all([
@@ -277,11 +283,11 @@ describe('HTTP through the tunnel', () => {
     hits.a = 0;
     hits.b = 0;
     const results = await Promise.allSettled(
+      // One connection each (node:http, no agent): all 1 000 are in flight at once rather
+      // than queued behind a client's per-host connection limit.
       Array.from({ length: 1000 }, async (_, i) => {
-        const res = await fetch(server.proxyUrl(`/c/${i}`), {
-          headers: { 'x-piko-endpoint': 'pair' },
-        });
-        const body = await res.text();
+        const res = await viaEndpoint(server.proxyUrl(`/c/${i}`), 'pair', { timeoutMs: 30_000 });
+        const body = res.body.toString();
         if (res.status !== 200 || (body !== 'a' && body !== 'b')) {
           throw new Error(`request ${i}: ${res.status} ${body}`);
         }
@@ -296,5 +302,6 @@ describe('HTTP through the tunnel', () => {
     );
     assert.equal(hits.a + hits.b, 1000);
     assert.ok(hits.a > 0 && hits.b > 0, `both agents used: a=${hits.a} b=${hits.b}`);
+    assert.ok(concurrency.max >= 100, `at most ${concurrency.max} requests overlapped`);
   });
 });
