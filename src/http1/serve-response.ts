@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { getHeaders } from './headers.ts';
+import { equalsLower, getHeaders } from './headers.ts';
 import type { HttpError } from './http-error.ts';
 import { serializeResponseHead } from './serialize.ts';
 import type { KeepAlive } from './serve-types.ts';
@@ -13,6 +13,7 @@ import type { BodyFraming, HeaderList, RequestHead, ResponseHead } from './types
 
 /** Fields the engine owns on its own hop. */
 const engineOwned = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
+const engineOwnedLengths = new Set([...engineOwned].map((name) => name.length));
 
 export interface PlannedResponse {
   head: ResponseHead;
@@ -34,7 +35,8 @@ export function planResponse(
 ): PlannedResponse {
   const { status } = response;
   const headers: HeaderList = response.headers.filter(
-    ([name]) => !engineOwned.has(name.toLowerCase()),
+    // Engine-owned names are 10, 16 or 17 long: only those are lower-cased.
+    ([name]) => !(engineOwnedLengths.has(name.length) && engineOwned.has(name.toLowerCase())),
   );
   let framing: BodyFraming;
   if (request.method === 'HEAD' || status === 304) {
@@ -95,7 +97,7 @@ function declaredLength(headers: HeaderList): number | undefined {
 
 function removeField(headers: HeaderList, lower: string): void {
   for (let i = headers.length - 1; i >= 0; i--) {
-    if (headers[i]![0].toLowerCase() === lower) headers.splice(i, 1);
+    if (equalsLower(headers[i]![0], lower)) headers.splice(i, 1);
   }
 }
 
