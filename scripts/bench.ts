@@ -7,6 +7,8 @@
  *   BENCH_SECONDS=5 BENCH_ROUNDS=1     seconds per wrk case, interleaved rounds
  *   BENCH_ONLY=http,download,ws,slow,idle,startup   run a subset
  *   BENCH_AGENT=deno                   run the agent from source on Deno instead of dist/tether
+ *   BENCH_AGENT_ARGS='--flag=value …'  extra agent flags (experiments; default: none)
+ *   BENCH_MANY=10000                   idle agents and concurrent slow requests
  *   BENCH_NO_BUILD=1                   reuse dist/tether
  *
  * Installs wrk/nginx with apt-get when missing (root), binds 127.0.0.1 only, bounds every
@@ -44,6 +46,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'http,download,ws,slow,idle,startup').split(','));
 const AGENT_RUNTIME = process.env.BENCH_AGENT === 'deno' ? 'deno' : 'bun';
+/** Extra agent flags for experiments; the reported run uses none (default settings). */
+const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS ?? '').split(' ').filter((a) => a !== '');
 const CONCURRENCY = [1, 8, 32, 128, 512];
 const SIZES = [4096, 65536, 1 << 20];
 const MANY = Number(process.env.BENCH_MANY ?? 10_000);
@@ -91,6 +95,7 @@ function startAgent(name: string, tunnel: number): Proc {
     'bench',
     `127.0.0.1:${port.upstream}`,
     `--connect.url=http://127.0.0.1:${tunnel}`,
+    ...AGENT_ARGS,
   ];
   return AGENT_RUNTIME === 'deno'
     ? start(
@@ -141,7 +146,7 @@ async function main() {
     date: new Date().toISOString(),
     commit: commit + (dirty ? '+dirty' : ''),
     machine: machine(deno),
-    agentRuntime: AGENT_RUNTIME,
+    agentRuntime: [AGENT_RUNTIME, ...AGENT_ARGS].join(' '),
     seconds: SECONDS,
     rounds: ROUNDS,
     concurrency: CONCURRENCY,

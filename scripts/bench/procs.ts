@@ -18,10 +18,14 @@ const started = new Set<Proc>();
 /** Starts `cmd args` with a raised open-file limit, logging its output to `logFile`. */
 export function start(name: string, cmd: string, args: string[], logFile: string): Proc {
   const quoted = [cmd, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = spawn('sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -95,7 +99,12 @@ export function run(cmd: string, args: string[], limitMs: number): Promise<strin
   return new Promise((resolve, reject) => {
     const child = spawn(
       'sh',
-      ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, cmd, ...args],
+      [
+        '-c',
+        `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`,
+        cmd,
+        ...args,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -42,12 +42,12 @@ const one = () =>
         data(s, data) {
           text += new TextDecoder().decode(data);
           if (text.includes('\r\n\r\n')) {
-            finish(text.startsWith('HTTP/1.1 200'), text.slice(0, 60));
+            finish(text.startsWith('HTTP/1.1 200'), text.split('\r\n')[0]!);
             s.end();
           }
         },
         close() {
-          finish(false, text ? text.slice(0, 60) : 'closed without a response');
+          finish(false, text ? text.split('\r\n')[0]! : 'closed without a response');
         },
         error(_s, error) {
           finish(false, error.message);
