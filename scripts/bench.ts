@@ -16,7 +16,7 @@
  * bench-results/<time>.md and docs/performance-latency.svg; prints the markdown table.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -268,6 +268,26 @@ async function main() {
   if (ONLY.has('http'))
     writeFileSync(join(root, 'docs', 'performance-latency.svg'), svgChart(results));
   log(`wrote bench-results/${stamp}.json and .md`);
+  // A full run with default settings replaces the table in docs/performance.md.
+  if (process.env.BENCH_ONLY === undefined && AGENT_ARGS.length === 0) updateDoc(md);
+}
+
+/** Replaces the text between the bench markers of docs/performance.md with `md`. */
+function updateDoc(md: string): void {
+  const path = join(root, 'docs', 'performance.md');
+  let doc: string;
+  try {
+    doc = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) return;
+  writeFileSync(path, `${doc.slice(0, a + start.length)}\n${md}\n${doc.slice(b)}`);
+  log('updated the table in docs/performance.md');
 }
 
 /** 10 000 requests to a 2 s upstream at once through a fresh server and one agent. */
