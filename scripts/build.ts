@@ -10,7 +10,7 @@
 // (`--version`) before calling the build good.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -29,30 +29,34 @@ if (all) {
 mkdirSync(dist, { recursive: true });
 for (const { target, out } of targets) {
   const outfile = join(dist, out);
-  rmSync(outfile, { force: true });
+  // Build beside the artifact and rename over it once it runs: a test run using
+  // dist/tether concurrently never finds it missing or half-written.
+  const tmpfile = `${outfile}.tmp-${process.pid}`;
   const args = ['build', '--compile', '--minify', '--bytecode', '--format=esm', '--sourcemap'];
   if (target) args.push(`--target=${target}`);
-  args.push(join(root, 'src', 'main.ts'), '--outfile', outfile);
+  args.push(join(root, 'src', 'main.ts'), '--outfile', tmpfile);
   const r = spawnSync(bun, args, { cwd: root, encoding: 'utf8' });
   const output = `${r.stdout}${r.stderr}`;
   if (r.status !== 0 || /\berror:/i.test(output)) {
-    rmSync(outfile, { force: true });
+    rmSync(tmpfile, { force: true });
     fail(
       `Cannot build ${out}: bun build ${r.status === 0 ? 'reported an error' : `exited ${r.status}`}\n${output}`,
     );
   }
   if (!target) {
-    const check = spawnSync(outfile, ['--version'], {
+    const check = spawnSync(tmpfile, ['--version'], {
       encoding: 'utf8',
       env: { PATH: '/usr/bin:/bin' },
     });
     if (check.status !== 0 || check.stdout.trim() !== pkg.version) {
-      rmSync(outfile, { force: true });
+      rmSync(tmpfile, { force: true });
       fail(
         `Cannot build ${out}: the binary does not run (exit ${check.status}): ${check.stderr.trim()}`,
       );
     }
   }
+  renameSync(tmpfile, outfile);
+  if (existsSync(`${tmpfile}.map`)) renameSync(`${tmpfile}.map`, `${outfile}.map`);
   const sum = createHash('sha256').update(readFileSync(outfile)).digest('hex');
   writeFileSync(`${outfile}.sha256`, `${sum}  ${out}\n`);
   console.log(`built dist/${out} (${target ?? 'native'}) sha256 ${sum.slice(0, 16)}…`);

@@ -50,8 +50,15 @@ export function start(
     child,
     output: () => out,
     exited,
+    // process.kill, not child.kill: under Deno, child.kill makes the exit event report the
+    // signal even for a clean exit, and after a SIGSTOP ignores every later kill.
     kill: (signal = 'SIGTERM') => {
-      if (!done) child.kill(signal);
+      if (done || child.pid === undefined) return;
+      try {
+        process.kill(child.pid, signal);
+      } catch {
+        // Already gone.
+      }
     },
     waitFor(pattern, ms = 15_000) {
       return new Promise((res, rej) => {
