@@ -191,14 +191,11 @@ export class OriginPool {
       this.open--;
       this.#wake();
       if (signal?.aborted) throw abortedError(signal);
-      const why = timeout.signal.aborted
-        ? `timed out after ${this.config.connectTimeout} ms`
+      // The runtime's message already reads "Cannot connect to host:port: why".
+      const message = timeout.signal.aborted
+        ? `Cannot connect to upstream ${host}:${port}: timed out after ${this.config.connectTimeout} ms`
         : String((cause as Error)?.message ?? cause);
-      throw new UpstreamError(
-        'connect-failed',
-        `Cannot connect to upstream ${host}:${port}: ${why}`,
-        { cause },
-      );
+      throw new UpstreamError('connect-failed', message, { cause });
     } finally {
       clearTimeout(timer);
     }

@@ -3,6 +3,7 @@ import {
   getHeader,
   HttpError,
   type IncomingRequest,
+  isIdempotent,
   type OutgoingResponse,
   type ResponseHead,
   requestFraming,
@@ -35,7 +36,7 @@ export interface ProxyOptions {
   readonly upgradeIdleTimeout: number;
 }
 
-type Attempt = { kind: 'refused' } | { kind: 'response'; response: OutgoingResponse };
+type Attempt = { kind: 'retry'; why: string } | { kind: 'response'; response: OutgoingResponse };
 
 /**
  * The proxy port's request handler: route to an endpoint, carry the request over one
@@ -93,10 +94,11 @@ export function createProxyHandler(options: ProxyOptions) {
             ...(error ? { error } : {}),
           }),
       );
-      if (attempt.kind === 'refused') {
-        log.debug('stream refused by agent, trying the next one', {
+      if (attempt.kind === 'retry') {
+        log.debug('request never reached the agent, trying the next one', {
           endpoint,
           agent: agent.remoteAddress,
+          why: attempt.why,
         });
         continue;
       }
@@ -135,28 +137,40 @@ async function exchange(
   const writer = stream.writable.getWriter();
   const reader = new ByteReader(stream.readable);
   try {
+    // --proxy.timeout is the upstream's time to answer: it starts once the whole request
+    // is sent, so a slow upload is never cut by it.
+    let headTimer: ReturnType<typeof setTimeout> | undefined;
+    let headArrived = false;
+    const startHeadTimer = () => {
+      if (!upgrade && options.timeout > 0 && !headArrived && !failed) {
+        headTimer = setTimeout(() => fail(new TimeoutError()), options.timeout);
+      }
+    };
     await writer.write(headBytes);
-    if (framing.kind !== 'none') {
-      // Only send the body once the agent has taken the stream: a refused stream can then
-      // be retried elsewhere with the body still unread.
-      if (await refused(stream)) return finishRefused();
+    if (framing.kind === 'none') startHeadTimer();
+    else {
+      // Only send the body once the agent has taken the stream: a stream it refused, or
+      // whose session died before the ACK, has consumed none of the client's body and is
+      // retried on the next agent.
+      const ack = await ackOutcome(stream);
+      if (ack !== 'acked') return retry(`stream ${ack} before the request body was sent`);
       // Request body bytes count as traffic too: an upload that is still flowing is not
       // idle, however long the response takes to start.
       void writeBody(writer, req.body.pipeThrough(watched(watch, () => {})), framing)
-        .then(() => watch.touch())
+        .then(() => {
+          watch.touch();
+          startHeadTimer();
+        })
         .catch((error) => fail(error as Error));
     }
 
-    const headTimer =
-      !upgrade && options.timeout > 0
-        ? setTimeout(() => fail(new TimeoutError()), options.timeout)
-        : undefined;
     let head: ResponseHead;
     try {
       head = await reader.readResponseHead();
       while (head.status >= 100 && head.status < 200 && head.status !== 101)
         head = await reader.readResponseHead();
     } finally {
+      headArrived = true;
       clearTimeout(headTimer);
     }
     watch.touch();
@@ -206,7 +220,21 @@ async function exchange(
     if (bodyFraming.kind === 'length') headers.push(['Content-Length', String(bodyFraming.length)]);
     return { kind: 'response', response: { head: { ...head, minor: 1, headers }, body } };
   } catch (error) {
-    if (await refused(stream)) return finishRefused();
+    if (failed === undefined) {
+      // The stream has failed, so `accepted` has settled; never wait on it here.
+      const ack = await Promise.race([
+        ackOutcome(stream),
+        new Promise<'pending'>((r) => setTimeout(r, 0, 'pending')),
+      ]);
+      // Refused: the agent never read it. Lost (the session died before the ACK): the
+      // agent may have read the head, so only an idempotent request may go elsewhere.
+      if (
+        ack === 'refused' ||
+        (ack === 'lost' && isIdempotent(req.head.method, req.head.headers))
+      ) {
+        return retry(`stream ${ack} before any response`);
+      }
+    }
     stream.reset();
     finish();
     if (failed instanceof TimeoutError) {
@@ -223,9 +251,9 @@ async function exchange(
     return { kind: 'response', response };
   }
 
-  function finishRefused(): Attempt {
+  function retry(why: string): Attempt {
     finish();
-    return { kind: 'refused' };
+    return { kind: 'retry', why };
   }
 }
 
@@ -243,11 +271,14 @@ class IdleError extends Error {
   }
 }
 
-/** True when the agent refused the stream (RST before ACK): it never saw the request. */
-async function refused(stream: Stream): Promise<boolean> {
+/**
+ * How the agent answered the stream's open: ACK; RST before ACK (`refused`: it never read
+ * the stream); or nothing before the stream or session failed (`lost`).
+ */
+function ackOutcome(stream: Stream): Promise<'acked' | 'refused' | 'lost'> {
   return stream.accepted.then(
-    () => false,
-    (error) => error instanceof StreamRefusedError,
+    () => 'acked' as const,
+    (error) => (error instanceof StreamRefusedError ? ('refused' as const) : ('lost' as const)),
   );
 }
 
