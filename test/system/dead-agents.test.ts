@@ -156,4 +156,49 @@ describe('dead agents', () => {
     );
     signal(pid, 'SIGCONT');
   });
+
+  test('requests sent to a black-holed agent before it is declared dead move to the other agent when that is safe', {
+    timeout: 30_000,
+  }, async () => {
+    const heartbeat = ['--tunnel.heartbeat-interval', '200ms', '--tunnel.heartbeat-timeout', '1s'];
+    const [a, b] = [letterUpstream('a'), letterUpstream('b')];
+    upstreams.push(a, b);
+    const server = await startServer(heartbeat);
+    const [agentA] = await Promise.all([
+      startAgent(server, 'http', 'hole', String(await a.listen()), heartbeat),
+      startAgent(server, 'http', 'hole', String(await b.listen()), heartbeat),
+    ]);
+    const pid = agentA.child.pid!;
+    stopped.push(pid);
+    signal(pid, 'SIGSTOP');
+
+    // Round robin sends every other request to the stopped agent, which never ACKs the
+    // stream. Once its session is declared dead: a GET (idempotent) and a PUT/POST whose
+    // body was never sent (bodies wait for the ACK) are retried on the other agent; a POST
+    // without a body may have been read by the agent, so it gets 502 and is not resent.
+    const send = (method: string, body?: string) =>
+      viaEndpoint(server.proxyUrl('/'), 'hole', {
+        method,
+        timeoutMs: 10_000,
+        ...(body === undefined ? {} : { body }),
+      }).then((r) => `${method} ${r.status} ${r.status === 200 ? r.body.toString() : ''}`.trim());
+    const safe = await Promise.all([
+      send('GET'),
+      send('GET'),
+      send('PUT', 'x'.repeat(1000)),
+      send('PUT', 'x'.repeat(1000)),
+      send('POST', 'payload'),
+      send('POST', 'payload'),
+    ]);
+    assert.deepEqual(safe.sort(), [
+      'GET 200 b',
+      'GET 200 b',
+      'POST 200 b',
+      'POST 200 b',
+      'PUT 200 b',
+      'PUT 200 b',
+    ]);
+    assert.equal(a.served, 0, 'nothing reached the stopped agent');
+    signal(pid, 'SIGCONT');
+  });
 });

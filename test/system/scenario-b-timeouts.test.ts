@@ -5,6 +5,7 @@
  * survive and still echo.
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { stopAll } from '../_harness/process.ts';
@@ -129,5 +130,35 @@ describe('scenario B: HTTP timeouts never apply to upgraded streams', () => {
     };
 
     await Promise.all([webSocket(), tcp(), plain()]);
+  });
+
+  test(`an upload slower than --proxy.timeout is not cut: the timer starts once the request is sent`, {
+    timeout: 15_000,
+  }, async () => {
+    const chunks = 10;
+    const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        server.proxyUrl('/upload'),
+        {
+          method: 'POST',
+          headers: { 'x-piko-endpoint': 'web', 'content-length': String(chunks * 100) },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      // A slow client: the whole upload takes about 3× the proxy timeout.
+      let sent = 0;
+      const tick = () => {
+        req.write('x'.repeat(100));
+        if (++sent < chunks) setTimeout(tick, TIMEOUT_MS / 3);
+        else req.end();
+      };
+      tick();
+    });
+    assert.equal(result.status, 200, result.body);
   });
 });
