@@ -13,16 +13,7 @@ export function loadFromArgs<S extends SettingsDef>(
   rejectUnknownFlags(settings, rawArgs);
   const env = process.env;
   const path = (args['config.path'] as string | undefined) || env.TETHER_CONFIG_PATH;
-  let file: { path: string; text: string } | undefined;
-  if (path) {
-    try {
-      file = { path, text: readFileSync(path, 'utf8') };
-    } catch (error) {
-      throw new CliError(`Cannot read config file ${path}: ${(error as Error).message}`, 2, {
-        cause: error,
-      });
-    }
-  }
+  const file = readConfigFile(path);
   return loadConfig(settings, {
     flags: flagsFrom(args, settings),
     env,
@@ -39,5 +30,19 @@ function rejectUnknownFlags(settings: SettingsDef, rawArgs: readonly string[]): 
     const name = arg.slice(2).split('=')[0]!;
     if (name === 'config.path' || name in settings) continue;
     throw new CliError(`Unknown flag --${name}; see --help for the flags this command takes`, 2);
+  }
+}
+
+/** The `--config.path` file's text, or undefined without a path; exit 2 when unreadable. */
+export function readConfigFile(
+  path: string | undefined,
+): { path: string; text: string } | undefined {
+  if (!path) return undefined;
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    throw new CliError(`Cannot read config file ${path}: ${(error as Error).message}`, 2, {
+      cause: error,
+    });
   }
 }

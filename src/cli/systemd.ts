@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import {
@@ -12,6 +11,7 @@ import {
 import { runtime } from '../runtime/index.ts';
 import { commandLine, renderUnit } from '../systemd/index.ts';
 import { CliError } from './errors.ts';
+import { readConfigFile } from './load.ts';
 
 // Flags of `tether systemd` itself; every other argument goes into ExecStart as given.
 const OWN_FLAGS = new Set(['exec-path', 'user']);
@@ -77,17 +77,7 @@ function execCommand(own: Record<string, string>): string[] {
 }
 
 function loadFor<S extends SettingsDef>(settings: S, parsed: Parsed) {
-  const path = parsed.flags['config.path'];
-  let file: { path: string; text: string } | undefined;
-  if (path) {
-    try {
-      file = { path, text: readFileSync(path, 'utf8') };
-    } catch (error) {
-      throw new CliError(`Cannot read config file ${path}: ${(error as Error).message}`, 2, {
-        cause: error,
-      });
-    }
-  }
+  const file = readConfigFile(parsed.flags['config.path']);
   // The unit's environment is not this shell's: read flags and the file only.
   return loadConfig(settings, {
     flags: parsed.flags,
