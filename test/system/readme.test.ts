@@ -30,10 +30,11 @@ test('README - the quick start works as written (server, upstream, agent, curl)'
     TETHER_ADMIN_BIND_ADDR: '127.0.0.1:8002',
   };
   const { command, prefix } = tetherCommand();
+  // Only the server gets them: the agent has an admin.bind-addr of its own (off by default).
   const launch = (argv: string[]): Proc =>
-    argv[0] === './dist/tether'
-      ? start(command, [...prefix, ...argv.slice(1)], env)
-      : start(argv[0]!, argv.slice(1), env);
+    argv[0] !== './dist/tether'
+      ? start(argv[0]!, argv.slice(1))
+      : start(command, [...prefix, ...argv.slice(1)], argv[1] === 'server' ? env : {});
   const [serverCmd, serviceCmd, agentCmd, curlCmd] = commands as [
     string[],
     string[],
