@@ -35,6 +35,10 @@ export default defineCommand({
     server = await starting;
     const running = server;
     notifier.ready(describe(running));
+    log.info(
+      `next: serve a local service through it with \`tether agent http my-app 3000 --connect.url http://localhost:${running.upstreamPort}\`, ` +
+        `then \`curl -H 'x-piko-endpoint: my-app' http://localhost:${running.proxyPort}/\``,
+    );
     notifier.watchStatus(() => describe(running));
     try {
       await Promise.race([signalled, running.stopped]);

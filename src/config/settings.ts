@@ -126,8 +126,8 @@ export const agentSettings = {
   },
   'http-client.max-conns': {
     kind: { type: 'int', min: 1, max: 1_000_000 },
-    default: '1024',
-    help: 'Connections open at once per upstream; further requests queue',
+    default: '16384',
+    help: 'Connections open at once per upstream; further requests queue (up to 65536)',
   },
   'http-client.dial-timeout': {
     kind: duration,

@@ -17,8 +17,10 @@ export interface PoolConfig {
 }
 
 export const defaultPoolConfig: Readonly<PoolConfig> = Object.freeze({
-  maxConnsPerOrigin: 1024,
-  maxQueue: 4096,
+  // A tunnel agent must hold as many slow requests open as clients send it (10 000 held
+  // requests are a benchmark case); the queue matches a session's stream limit.
+  maxConnsPerOrigin: 16_384,
+  maxQueue: 65_536,
   maxIdlePerOrigin: 64,
   idleTimeoutNoHint: 4000,
   hintMargin: 2000,
