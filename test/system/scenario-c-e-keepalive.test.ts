@@ -173,9 +173,11 @@ describe('scenarios C and E through the full path', () => {
       for (const id of run.posts) assert.equal(stats.executions[id], 1, `${id} executed once`);
       assert.equal(stats.methods.POST, run.posts.length, 'POST executions = POSTs sent');
     }
-    // Connections were renewed along the way (by the agent's eviction or the upstream's
-    // close), so requests did meet connections at the end of their idle life.
-    assert.ok((await silent.stats()).connections > 1);
+    // Node advertises timeout=5, so the agent evicts at 3 s and every paced request met a
+    // connection at the end of its life. (For the silent upstream, closing at exactly the
+    // request interval, either side may win each time — including neither, when a request
+    // beats both timers — so its connection count proves nothing and is not asserted;
+    // test/pool/race.test.ts pins that race down.)
     assert.ok((await node.stats()).connections > 1);
   });
 });
