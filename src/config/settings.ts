@@ -61,6 +61,11 @@ export const serverSettings = {
     default: '620s',
     help: "Idle keep-alive time for client connections, advertised in Keep-Alive; 'off' closes after each response, 'none' never closes idle connections",
   },
+  'proxy.read-header-timeout': {
+    kind: duration,
+    default: '30s',
+    help: 'Once a request head starts arriving it must be complete within this time, else 408 (slow-head clients); 0 = off. Never applies to bodies or responses',
+  },
   'proxy.http-idle-timeout': {
     kind: duration,
     default: '15m',

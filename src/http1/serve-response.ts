@@ -103,6 +103,7 @@ function removeField(headers: HeaderList, lower: string): void {
 
 const reasons: Record<number, string> = {
   400: 'Bad Request',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',

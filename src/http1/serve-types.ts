@@ -36,4 +36,10 @@ export interface ServeHttp1Options {
    * and a busy one sends Connection: close with its current response.
    */
   drainSignal?: AbortSignal;
+  /**
+   * Once the first byte of a request head has arrived, the whole head must arrive within
+   * this many ms, else 408 and close (slow-head clients hold a connection and a buffer;
+   * Go calls this ReadHeaderTimeout). 0 or absent: no limit. Bodies are never timed.
+   */
+  headTimeout?: number;
 }

@@ -34,7 +34,7 @@ import type {
   OutgoingResponse,
   ServeHttp1Options,
 } from './serve-types.ts';
-import { defaultLimits, type RequestHead } from './types.ts';
+import { defaultLimits, type Http1Limits, type RequestHead } from './types.ts';
 import { writeBody } from './write-body.ts';
 
 const continueHead = new TextEncoder().encode('HTTP/1.1 100 Continue\r\n\r\n');
@@ -61,10 +61,15 @@ export async function serveHttp1(
       if (ready !== 'data') break;
       let head: RequestHead | null;
       try {
-        head = await reader.readRequestHead(limits);
+        head = await readHead(reader, limits, options.headTimeout ?? 0);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
         await writer.write(errorResponse(error));
+        if (error.code === 'head-timeout') {
+          // The rest of that head may still be trickling in: do not linger for it.
+          outcome = 'abort';
+          await writer.close().catch(() => {});
+        }
         break;
       }
       if (head === null) break;
@@ -208,6 +213,29 @@ async function watchClient(
       abort.abort(new Error('Cannot finish request: the client closed the connection'));
       return;
     }
+  }
+}
+
+/** Reads a request head, failing with 408 when it takes longer than `ms` (0 = no limit). */
+async function readHead(
+  reader: ByteReader,
+  limits: Http1Limits,
+  ms: number,
+): Promise<RequestHead | null> {
+  const reading = reader.readRequestHead(limits);
+  if (ms <= 0) return reading;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(408, 'head-timeout', `Request head not complete within ${ms} ms`)),
+      ms,
+    );
+  });
+  reading.catch(() => {}); // settles when the connection closes after a timeout
+  try {
+    return await Promise.race([reading, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -110,6 +110,7 @@ export async function startServer(
   proxy = await runtime.listen(proxyAddr, (conn) => {
     serveHttp1(conn, handler, {
       keepAlive,
+      headTimeout: config['proxy.read-header-timeout'],
       // While draining, each response ends its connection so clients move on.
       closing: draining,
       drainSignal: stopRequests.signal,

@@ -48,6 +48,39 @@ function streamBody(...parts: string[]): ReadableStream<Uint8Array> {
 const get = (path = '/', extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 
 describe('http1 serveHttp1', () => {
+  test('headTimeout: a head that stalls half-way gets 408 and the connection closes; bodies are not timed', async () => {
+    const { port } = await serve(
+      async (req) => {
+        await readAll(req.body);
+        return ok('done');
+      },
+      { keepAlive: { mode: 'forever' }, headTimeout: 300 },
+    );
+    // Half a head, then nothing: a slow-head client.
+    const slow = await RawClient.connect(port);
+    const started = Date.now();
+    await slow.write('GET / HTTP/1.1\r\nHost: t\r\n');
+    const res = await slow.response(3000);
+    assert.match(res.head, /^HTTP\/1\.1 408 /);
+    assert.match(res.body, /Request head not complete within 300 ms/);
+    const closedAfter = (await slow.untilEof(2000)) - started;
+    assert.ok(closedAfter < 1500, `closed after ${closedAfter} ms`);
+    slow.close();
+
+    // An idle keep-alive connection is not a slow head, and a slow body is not timed.
+    const c = await RawClient.connect(port);
+    await c.write(get());
+    assert.equal((await c.response()).body, 'done');
+    await new Promise((r) => setTimeout(r, 600)); // idle between requests: the scenario
+    await c.write('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nab');
+    await new Promise((r) => setTimeout(r, 600)); // a body slower than headTimeout
+    await c.write('cd');
+    const posted = await c.response();
+    assert.match(posted.head, /^HTTP\/1\.1 200 /);
+    assert.equal(posted.body, 'done');
+    c.close();
+  });
+
   test('keep-alive off: Connection: close and EOF right after the response', async () => {
     const { port } = await serve(async () => ok(streamBody('a', 'b')), {
       keepAlive: { mode: 'off' },
