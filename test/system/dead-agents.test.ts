@@ -80,6 +80,21 @@ describe('dead agents', () => {
     await Promise.all(upstreams.map((u) => u.close()));
   });
 
+  /** A server and two agents on `endpoint` with a 200 ms / 1 s heartbeat; agent A's pid. */
+  async function twoAgentsFastHeartbeat(endpoint: string) {
+    const heartbeat = ['--tunnel.heartbeat-interval', '200ms', '--tunnel.heartbeat-timeout', '1s'];
+    const [a, b] = [letterUpstream('a'), letterUpstream('b')];
+    upstreams.push(a, b);
+    const server = await startServer(heartbeat);
+    const [agentA] = await Promise.all([
+      startAgent(server, 'http', endpoint, String(await a.listen()), heartbeat),
+      startAgent(server, 'http', endpoint, String(await b.listen()), heartbeat),
+    ]);
+    const pid = agentA.child.pid!;
+    stopped.push(pid);
+    return { a, b, server, pid };
+  }
+
   test('SIGKILL one of two agents: new requests go to the other at once', async () => {
     const [a, b] = [letterUpstream('a'), letterUpstream('b')];
     upstreams.push(a, b);
@@ -104,16 +119,7 @@ describe('dead agents', () => {
   test('SIGSTOP one of two agents: dead within the heartbeat timeout, in-flight fail fast with 502, the rest succeed', {
     timeout: 30_000,
   }, async () => {
-    const heartbeat = ['--tunnel.heartbeat-interval', '200ms', '--tunnel.heartbeat-timeout', '1s'];
-    const [a, b] = [letterUpstream('a'), letterUpstream('b')];
-    upstreams.push(a, b);
-    const server = await startServer(heartbeat);
-    const [agentA] = await Promise.all([
-      startAgent(server, 'http', 'stop', String(await a.listen()), heartbeat),
-      startAgent(server, 'http', 'stop', String(await b.listen()), heartbeat),
-    ]);
-    const pid = agentA.child.pid!;
-    stopped.push(pid);
+    const { a, b, server, pid } = await twoAgentsFastHeartbeat('stop');
 
     // Requests that stay in flight: round robin spreads them over both agents.
     const inflight = Array.from({ length: 4 }, () =>
@@ -160,16 +166,7 @@ describe('dead agents', () => {
   test('requests sent to a black-holed agent before it is declared dead move to the other agent when that is safe', {
     timeout: 30_000,
   }, async () => {
-    const heartbeat = ['--tunnel.heartbeat-interval', '200ms', '--tunnel.heartbeat-timeout', '1s'];
-    const [a, b] = [letterUpstream('a'), letterUpstream('b')];
-    upstreams.push(a, b);
-    const server = await startServer(heartbeat);
-    const [agentA] = await Promise.all([
-      startAgent(server, 'http', 'hole', String(await a.listen()), heartbeat),
-      startAgent(server, 'http', 'hole', String(await b.listen()), heartbeat),
-    ]);
-    const pid = agentA.child.pid!;
-    stopped.push(pid);
+    const { a, server, pid } = await twoAgentsFastHeartbeat('hole');
     signal(pid, 'SIGSTOP');
 
     // Round robin sends every other request to the stopped agent, which never ACKs the
