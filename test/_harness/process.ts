@@ -111,3 +111,20 @@ export async function stopAll(): Promise<void> {
 function signalNumber(signal: NodeJS.Signals): number {
   return ({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
 }
+
+/** Calls `handler` with each newline-delimited JSON message a child writes to `stream`. */
+export function onJsonLines<T>(
+  stream: NodeJS.ReadableStream | null | undefined,
+  handler: (msg: T) => void,
+): void {
+  let out = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (d: string) => {
+    out += d;
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+      const line = out.slice(0, i);
+      out = out.slice(i + 1);
+      handler(JSON.parse(line) as T);
+    }
+  });
+}

@@ -27,6 +27,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onJsonLines } from './process.ts';
 
 export interface RawBehaviour {
   kind: 'raw';
@@ -348,24 +349,15 @@ function attach(child: ChildProcess, hasStats: boolean, scheme: string): Promise
   let stderr = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise<Upstream>((resolve, reject) => {
-    let out = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       stderr += d;
     });
     child.once('exit', (code) => reject(new Error(`Upstream exited early (${code}): ${stderr}`)));
     child.once('error', reject);
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (d: string) => {
-      out += d;
-      for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
-        const msg = JSON.parse(out.slice(0, i)) as {
-          type: string;
-          port?: number;
-          id?: number;
-          stats?: UpstreamStats;
-        };
-        out = out.slice(i + 1);
+    onJsonLines<{ type: string; port?: number; id?: number; stats?: UpstreamStats }>(
+      child.stdout,
+      (msg) => {
         if (msg.type === 'listening' && msg.port !== undefined) {
           const port = msg.port;
           resolve({
@@ -391,8 +383,8 @@ function attach(child: ChildProcess, hasStats: boolean, scheme: string): Promise
           replies.get(msg.id)?.(msg.stats);
           replies.delete(msg.id);
         }
-      }
-    });
+      },
+    );
   });
 }
 

@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { root } from '../_harness/process.ts';
+import { onJsonLines, root } from '../_harness/process.ts';
 
 export interface HttpResult {
   readonly status: number;
@@ -206,23 +206,14 @@ export async function startWsUpstream(): Promise<WsUpstream> {
   const closes: { code: number; reason: string }[] = [];
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const port = await new Promise<number>((resolvePromise, reject) => {
-    let out = '';
     child.once('exit', (code) => reject(new Error(`WebSocket upstream exited (${code})`)));
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (d: string) => {
-      out += d;
-      for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
-        const msg = JSON.parse(out.slice(0, i)) as {
-          type: string;
-          port?: number;
-          code?: number;
-          reason?: string;
-        };
-        out = out.slice(i + 1);
+    onJsonLines<{ type: string; port?: number; code?: number; reason?: string }>(
+      child.stdout,
+      (msg) => {
         if (msg.type === 'listening' && msg.port) resolvePromise(msg.port);
         if (msg.type === 'closed') closes.push({ code: msg.code ?? 0, reason: msg.reason ?? '' });
-      }
-    });
+      },
+    );
   });
   return {
     port,
