@@ -23,6 +23,11 @@ export interface OutgoingResponse {
   body: ReadableStream<Uint8Array> | Uint8Array | null;
   /** For 101: called with the raw client connection after the head is written. */
   upgrade?: (client: Duplex) => void | Promise<void>;
+  /**
+   * For 101: called instead of `upgrade` when the switch cannot happen (the client went
+   * away, or left a request body unread), so the handler can release what it holds.
+   */
+  abandon?: (reason: unknown) => void;
 }
 
 export interface ServeHttp1Options {

@@ -180,11 +180,16 @@ async function upgrade(
   body: RequestBody,
   response: OutgoingResponse,
 ): Promise<Outcome> {
-  // Bytes of an unfinished request body would be mistaken for the upgraded protocol's.
-  if (!body.done && !(await body.drain())) {
-    throw new TypeError('Cannot upgrade: the request body was not read to its end');
+  try {
+    // Bytes of an unfinished request body would be mistaken for the upgraded protocol's.
+    if (!body.done && !(await body.drain())) {
+      throw new TypeError('Cannot upgrade: the request body was not read to its end');
+    }
+    await writer.write(serializeResponseHead({ ...response.head, minor: 1 }));
+  } catch (error) {
+    response.abandon?.(error);
+    throw error;
   }
-  await writer.write(serializeResponseHead({ ...response.head, minor: 1 }));
   writer.releaseLock();
   await response.upgrade!({ readable: reader.release(), writable: conn.writable });
   return 'upgraded';

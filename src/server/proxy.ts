@@ -184,6 +184,10 @@ async function exchange(
         response: {
           head: { ...head, headers: head.headers },
           body: null,
+          abandon: () => {
+            stream.reset();
+            finish();
+          },
           upgrade: async (client) => {
             const upgradeWatch = new IdleWatch(options.upgradeIdleTimeout, () => stream.reset());
             writer.releaseLock();

@@ -78,6 +78,10 @@ export async function handleTcpRoute(
       ],
     },
     body: null,
+    abandon: () => {
+      opened.reset();
+      work.done();
+    },
     upgrade: async (client) => {
       const watch = new IdleWatch(options.upgradeIdleTimeout, () => opened.reset());
       const ws = webSocketBytes(client, { role: 'server' });

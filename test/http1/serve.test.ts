@@ -48,6 +48,40 @@ function streamBody(...parts: string[]): ReadableStream<Uint8Array> {
 const get = (path = '/', extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 
 describe('http1 serveHttp1', () => {
+  test('101 that cannot be delivered: the handler hears abandon, never upgrade', async () => {
+    let upgraded = false;
+    let abandoned!: (reason: unknown) => void;
+    const abandonedNow = new Promise<unknown>((r) => {
+      abandoned = r;
+    });
+    await serve(
+      async () => ({
+        head: { status: 101, reason: 'Switching Protocols', minor: 1, headers: [['Upgrade', 'x']] },
+        body: null,
+        upgrade: () => {
+          upgraded = true;
+        },
+        abandon: (reason) => abandoned(reason),
+      }),
+      { keepAlive: { mode: 'forever' } },
+    ).then(async ({ port }) => {
+      // Half a request body, then the client leaves: the switch can never happen.
+      const c = await RawClient.connect(port);
+      await c.write(
+        'GET / HTTP/1.1\r\nHost: t\r\nUpgrade: x\r\nConnection: upgrade\r\nContent-Length: 10\r\n\r\nabcde',
+      );
+      c.close();
+    });
+    const reason = await Promise.race([
+      abandonedNow,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('abandon was not called')), 3000),
+      ),
+    ]);
+    assert.ok(reason instanceof Error);
+    assert.equal(upgraded, false);
+  });
+
   test('headTimeout: a head that stalls half-way gets 408 and the connection closes; bodies are not timed', async () => {
     const { port } = await serve(
       async (req) => {
