@@ -77,9 +77,17 @@ export async function forwardHttpStream(
     const bodyFraming = responseFraming(response.head, head.method);
     const out = stripHopByHop(response.head.headers);
     out.push(['Connection', 'close']);
-    let body: ReadableStream<Uint8Array> | undefined = response.body;
     if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
-    else if (bodyFraming.kind === 'chunked') {
+    if (response.whole !== undefined) {
+      // The body came with the head: head, body and FIN leave in one frame.
+      const headBytes = serializeResponseHead({ ...response.head, minor: 1, headers: out });
+      finished = true;
+      writer.releaseLock();
+      await stream.end(concat(headBytes, response.whole));
+      return;
+    }
+    let body: ReadableStream<Uint8Array> | undefined = response.body;
+    if (bodyFraming.kind === 'chunked') {
       out.push(['Transfer-Encoding', 'chunked']);
       body = response.body.pipeThrough(chunkedEncoder());
     } else if (bodyFraming.kind === 'none') {
@@ -136,4 +144,12 @@ async function writeError(
     // The response had already started, or the stream is gone: a reset tells the server.
     stream.reset();
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -72,6 +72,19 @@ export class ByteReader {
     });
   }
 
+  /**
+   * The whole body of the message whose head was read last, when it is empty or framed by
+   * length and already buffered: consumed and returned as a view (no copy). Otherwise
+   * null, and nothing is consumed (read it with `body()`).
+   */
+  takeBufferedBody(framing: BodyFraming): Uint8Array | null {
+    this.#checkBetweenMessages();
+    if (framing.kind === 'none') return new Uint8Array(0);
+    if (framing.kind !== 'length' || this.#buf.length < framing.length) return null;
+    this.#trailers = [];
+    return this.#buf.take(framing.length);
+  }
+
   /** Trailer fields of the last chunked body that ended. */
   get lastTrailers(): HeaderList {
     return this.#trailers;

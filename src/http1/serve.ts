@@ -43,6 +43,9 @@ const lingerMs = 1000;
 /** Input read and discarded at most while lingering. */
 const lingerBytes = 256 * 1024;
 
+/** Bodies up to this size given as bytes are written together with the head. */
+const inlineBody = 65536;
+
 type Outcome = 'keep' | 'close' | 'abort' | 'upgraded';
 
 /** Serves requests on `conn` until it closes; resolves when the connection is done. */
@@ -152,9 +155,21 @@ async function serveOne(
       (body.done || body.continueSent);
     const plan = planResponse(head, response.head, response.body, wanted, options.keepAlive);
     headWritten = true;
-    await writer.write(serializeResponseHead(plan.head));
+    const headBytes = serializeResponseHead(plan.head);
+    const out = response.body;
+    const inline =
+      out instanceof Uint8Array && plan.framing.kind === 'length' && out.length <= inlineBody;
+    if (inline) {
+      // Head and a small body in one write: one segment, one syscall.
+      const both = new Uint8Array(headBytes.length + out.length);
+      both.set(headBytes);
+      both.set(out, headBytes.length);
+      await writer.write(both);
+    } else {
+      await writer.write(headBytes);
+    }
     try {
-      await writeBody(writer, response.body, plan.framing, abort.signal);
+      if (!inline) await writeBody(writer, out, plan.framing, abort.signal);
     } catch (error) {
       // The response cannot be completed: only an abrupt close tells the client so.
       if (!abort.signal.aborted) options.onError?.(error);

@@ -21,6 +21,12 @@ export interface UpstreamResponse {
   body: ReadableStream<Uint8Array>;
   /** 101 only: raw bytes both ways with the upstream. */
   upgraded?: Duplex;
+  /**
+   * The whole body, when it had arrived with the head (framed by length) and the
+   * connection is already released. `body` then streams the same bytes, made only when
+   * asked for: a caller that takes `whole` saves a body stream per small response.
+   */
+  whole?: Uint8Array;
 }
 
 /**
@@ -138,9 +144,23 @@ export async function exchange(
     release(conn);
   };
 
-  if (framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0)) {
+  const whole = conn.reader.takeBufferedBody(framing);
+  if (whole !== null) {
     finish(true);
-    return { head, body: emptyBody() };
+    let body: ReadableStream<Uint8Array> | undefined;
+    return {
+      head,
+      whole,
+      get body() {
+        body ??= new ReadableStream({
+          start(c) {
+            if (whole.length > 0) c.enqueue(whole);
+            c.close();
+          },
+        });
+        return body;
+      },
+    };
   }
   const inner = conn.reader.body(framing).getReader();
   const body = new ReadableStream<Uint8Array>(

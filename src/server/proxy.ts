@@ -134,8 +134,11 @@ async function exchange(
   const onClientGone = () => fail(new Error('client went away'));
   req.signal.addEventListener('abort', onClientGone);
 
-  const writer = stream.writable.getWriter();
   const reader = new ByteReader(stream.readable);
+  // A request without body or upgrade is all head: it leaves with FIN, in one frame, and
+  // the agent's read side ends at once. Otherwise the writer stays for body or upgrade.
+  const ended = framing.kind === 'none' && !upgrade;
+  const writer = ended ? undefined : stream.writable.getWriter();
   try {
     // --proxy.timeout is the upstream's time to answer: it starts once the whole request
     // is sent, so a slow upload is never cut by it.
@@ -146,7 +149,8 @@ async function exchange(
         headTimer = setTimeout(() => fail(new TimeoutError()), options.timeout);
       }
     };
-    await writer.write(headBytes);
+    if (writer === undefined) await stream.end(headBytes);
+    else await writer.write(headBytes);
     if (framing.kind === 'none') startHeadTimer();
     else {
       // Only send the body once the agent has taken the stream: a stream it refused, or
@@ -156,7 +160,7 @@ async function exchange(
       if (ack !== 'acked') return retry(`stream ${ack} before the request body was sent`);
       // Request body bytes count as traffic too: an upload that is still flowing is not
       // idle, however long the response takes to start.
-      void writeBody(writer, req.body.pipeThrough(watched(watch, () => {})), framing)
+      void writeBody(writer!, req.body.pipeThrough(watched(watch, () => {})), framing)
         .then(() => {
           watch.touch();
           startHeadTimer();
@@ -190,7 +194,7 @@ async function exchange(
           },
           upgrade: async (client) => {
             const upgradeWatch = new IdleWatch(options.upgradeIdleTimeout, () => stream.reset());
-            writer.releaseLock();
+            writer?.releaseLock();
             await pipeBoth(
               client,
               { readable: reader.release(), writable: stream.writable },
@@ -204,13 +208,26 @@ async function exchange(
     }
 
     const bodyFraming = responseFraming(head, req.head.method);
+    const headers = stripHopByHop(head.headers);
+    if (bodyFraming.kind === 'length') headers.push(['Content-Length', String(bodyFraming.length)]);
+    const finalHead: ResponseHead = { ...head, minor: 1, headers };
+    // A small response usually arrives whole with its head: hand it on as bytes, no body
+    // stream to relay.
+    const whole = reader.takeBufferedBody(bodyFraming);
+    if (whole !== null) {
+      writer?.close().catch(() => {});
+      logDone(head.status, whole.length);
+      finish();
+      const body = bodyFraming.kind === 'none' ? null : whole;
+      return { kind: 'response', response: { head: finalHead, body } };
+    }
     const body = relay(reader.body(bodyFraming), {
       chunk: (n) => {
         bytesOut += n;
         watch.touch();
       },
       end: () => {
-        writer.close().catch(() => {});
+        writer?.close().catch(() => {});
         logDone(head.status, bytesOut);
         finish();
       },
@@ -220,9 +237,7 @@ async function exchange(
         finish();
       },
     });
-    const headers = stripHopByHop(head.headers);
-    if (bodyFraming.kind === 'length') headers.push(['Content-Length', String(bodyFraming.length)]);
-    return { kind: 'response', response: { head: { ...head, minor: 1, headers }, body } };
+    return { kind: 'response', response: { head: finalHead, body } };
   } catch (error) {
     if (failed === undefined) {
       // The stream has failed, so `accepted` has settled; never wait on it here.

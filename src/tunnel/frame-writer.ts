@@ -1,5 +1,5 @@
 import { writeHeader } from './codec.ts';
-import { type FrameType, HEADER_LENGTH } from './frame.ts';
+import { Flag, type FrameType, HEADER_LENGTH } from './frame.ts';
 import type { TunnelStream } from './stream.ts';
 import type { FrameTransport } from './transport.ts';
 
@@ -45,6 +45,7 @@ export class FrameWriter {
   readonly #planChunk: Uint8Array[] = [];
   readonly #planOffset: number[] = [];
   readonly #planLength: number[] = [];
+  readonly #planFlags: number[] = [];
 
   constructor(
     transport: FrameTransport,
@@ -184,9 +185,9 @@ export class FrameWriter {
         this.#planChunk[planned] = pending.chunk;
         this.#planOffset[planned] = pending.offset;
         this.#planLength[planned] = n;
+        this.#planFlags[planned] = stream.sent(n) ? Flag.FIN : 0;
         planned++;
         size += HEADER_LENGTH + n;
-        stream.sent(n);
         if (stream.pending !== undefined && stream.sendWindow > 0) ready.push(stream);
         else stream.queued = false;
       }
@@ -225,7 +226,7 @@ export class FrameWriter {
     for (let i = 0; i < planned; i++) {
       const n = this.#planLength[i]!;
       const offset = this.#planOffset[i]!;
-      writeHeader(message, pos, 0, 0, this.#planStream[i]!.id, n);
+      writeHeader(message, pos, 0, this.#planFlags[i]!, this.#planStream[i]!.id, n);
       message.set(this.#planChunk[i]!.subarray(offset, offset + n), pos + HEADER_LENGTH);
       pos += HEADER_LENGTH + n;
       this.#planStream[i] = undefined as unknown as TunnelStream;

@@ -8,6 +8,12 @@ export interface Stream {
   readonly readable: ReadableStream<Uint8Array>;
   /** close() sends FIN (half-close), abort() sends RST; never exceeds the peer's window. */
   readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Writes `chunk` and half-closes: FIN rides on the last Data frame, so a whole message
+   * and its end leave in one frame. Only while `writable` is unlocked and nothing is
+   * being written; resolves once the bytes are on their way.
+   */
+  end(chunk: Uint8Array): Promise<void>;
   /** Resolves on ACK (or any frame from the peer); rejects on RST before ACK or open timeout. */
   readonly accepted: Promise<void>;
   /** Sends RST now; both halves error. */
@@ -34,6 +40,8 @@ const noop = () => {};
 interface PendingWrite {
   chunk: Uint8Array;
   offset: number;
+  /** FIN goes with the last byte of this chunk. */
+  fin: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -194,15 +202,38 @@ export class TunnelStream implements Stream {
     }
   }
 
-  /** Moves `n` bytes of the pending write onto the wire (the caller copies them). */
-  sent(n: number): void {
+  /**
+   * Moves `n` bytes of the pending write onto the wire (the caller copies them). True when
+   * that frame must carry FIN: the last bytes of an `end()`.
+   */
+  sent(n: number): boolean {
     const pending = this.pending!;
     this.sendWindow -= n;
     pending.offset += n;
-    if (pending.offset === pending.chunk.length) {
-      this.pending = undefined;
-      pending.resolve();
+    if (pending.offset !== pending.chunk.length) return false;
+    this.pending = undefined;
+    pending.resolve();
+    if (!pending.fin) return false;
+    this.#localFin = true;
+    if (this.#remoteFin) this.#finished();
+    return true;
+  }
+
+  end(chunk: Uint8Array): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.writable.locked || this.pending !== undefined || this.#localFin) {
+      return Promise.reject(new TypeError('Cannot end stream: it is being written or closed'));
     }
+    if (chunk.length === 0) {
+      this.#finish();
+      return Promise.resolve();
+    }
+    // The writable is closed for good: a later writer sees a closed stream.
+    this.#writer.error(new TypeError('Cannot write to stream: it was ended'));
+    return new Promise<void>((resolve, reject) => {
+      this.pending = { chunk, offset: 0, fin: true, resolve, reject };
+      if (this.sendWindow > 0) this.#host.wantsToWrite(this);
+    });
   }
 
   /** Ends the stream with `error` on both halves; no frame is sent. */
@@ -282,7 +313,7 @@ export class TunnelStream implements Stream {
     }
     if (chunk.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.pending = { chunk, offset: 0, resolve, reject };
+      this.pending = { chunk, offset: 0, fin: false, resolve, reject };
       if (this.sendWindow > 0) this.#host.wantsToWrite(this);
     });
   }
