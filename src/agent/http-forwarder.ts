@@ -26,8 +26,7 @@ export async function forwardHttpStream(
   pool: UpstreamPool,
   log: Logger,
 ): Promise<void> {
-  const reader = new ByteReader(stream.readable);
-  const writer = stream.writable.getWriter();
+  const reader = new ByteReader(stream.reader());
   let finished = false;
   const abort = new AbortController();
   stream.closed.then(() => {
@@ -61,6 +60,7 @@ export async function forwardHttpStream(
     );
 
     if (response.upgraded && response.head.status === 101) {
+      const writer = stream.writable.getWriter();
       await writer.write(serializeResponseHead(response.head));
       writer.releaseLock();
       const up = response.upgraded;
@@ -82,7 +82,6 @@ export async function forwardHttpStream(
       // The body came with the head: head, body and FIN leave in one frame.
       const headBytes = serializeResponseHead({ ...response.head, minor: 1, headers: out });
       finished = true;
-      writer.releaseLock();
       await stream.end(concat(headBytes, response.whole));
       return;
     }
@@ -95,6 +94,7 @@ export async function forwardHttpStream(
       body = undefined;
     }
     // 'close': the body ends with our FIN, the server re-frames it for the client.
+    const writer = stream.writable.getWriter();
     await writer.write(serializeResponseHead({ ...response.head, minor: 1, headers: out }));
     if (body) {
       writer.releaseLock();
@@ -107,18 +107,13 @@ export async function forwardHttpStream(
       log.debug('request cancelled: the client went away', { origin: origin.host });
       return;
     }
-    await writeError(stream, writer, error, log);
+    await writeError(stream, error, log);
   } finally {
     finished = true;
   }
 }
 
-async function writeError(
-  stream: Stream,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  error: unknown,
-  log: Logger,
-) {
+async function writeError(stream: Stream, error: unknown, log: Logger) {
   const upstream = error instanceof UpstreamError;
   const status = error instanceof HttpError ? error.status : 502;
   const message =
@@ -137,9 +132,8 @@ async function writeError(
     ],
   };
   try {
-    await writer.write(serializeResponseHead(head));
-    await writer.write(body);
-    await writer.close();
+    const headBytes = serializeResponseHead(head);
+    await stream.end(concat(headBytes, body));
   } catch {
     // The response had already started, or the stream is gone: a reset tells the server.
     stream.reset();

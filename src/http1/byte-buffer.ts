@@ -12,13 +12,23 @@
 
 const minCapacity = 4096;
 
+/**
+ * What bytes are read from: a ReadableStream's reader, or anything that reads the same way
+ * without one (a tunnel stream's `reader()`).
+ */
+export interface ChunkSource {
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
 export class ByteBuffer {
   store: Uint8Array = new Uint8Array(0);
   start = 0;
   end = 0;
   /** The source has ended (no more bytes will arrive). */
   eof = false;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #reader: ChunkSource;
   /** True when `store` is our own allocation (free space beyond `end` is ours to use). */
   #owned = false;
   #filling: Promise<boolean> | null = null;
@@ -26,8 +36,8 @@ export class ByteBuffer {
   /** Set once the source was handed over by `detach()`. */
   detached = false;
 
-  constructor(source: ReadableStream<Uint8Array>) {
-    this.#reader = source.getReader();
+  constructor(source: ReadableStream<Uint8Array> | ChunkSource) {
+    this.#reader = source instanceof ReadableStream ? source.getReader() : source;
   }
 
   get length(): number {
@@ -61,7 +71,7 @@ export class ByteBuffer {
 
   async #read(): Promise<boolean> {
     for (;;) {
-      let result: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+      let result: Awaited<ReturnType<ChunkSource['read']>>;
       try {
         result = await this.#reader.read();
       } catch (error) {
@@ -132,7 +142,7 @@ export class ByteBuffer {
   }
 
   /** Stops using the source and returns its reader (for `release()`). */
-  detach(): ReadableStreamDefaultReader<Uint8Array> {
+  detach(): ChunkSource {
     this.detached = true;
     return this.#reader;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { bodyStream } from './body-stream.ts';
-import { ByteBuffer } from './byte-buffer.ts';
+import { ByteBuffer, type ChunkSource } from './byte-buffer.ts';
 import type { Side } from './http-error.ts';
 import { parseRequestHead, parseResponseHead } from './parse-head.ts';
 import { readHead } from './read-head.ts';
@@ -27,7 +27,7 @@ export class ByteReader {
   /** A body stopped before its end: the next byte is not the start of a message. */
   #desynced = false;
 
-  constructor(source: ReadableStream<Uint8Array>) {
+  constructor(source: ReadableStream<Uint8Array> | ChunkSource) {
     this.#buf = new ByteBuffer(source);
   }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+export type { ChunkSource } from './byte-buffer.ts';
 export { ByteReader } from './byte-reader.ts';
 export { requestFraming, responseFraming } from './framing.ts';
 export {

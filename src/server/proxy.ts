@@ -134,7 +134,7 @@ async function exchange(
   const onClientGone = () => fail(new Error('client went away'));
   req.signal.addEventListener('abort', onClientGone);
 
-  const reader = new ByteReader(stream.readable);
+  const reader = new ByteReader(stream.reader());
   // A request without body or upgrade is all head: it leaves with FIN, in one frame, and
   // the agent's read side ends at once. Otherwise the writer stays for body or upgrade.
   const ended = framing.kind === 'none' && !upgrade;

@@ -1,11 +1,24 @@
 import { StreamRefusedError, StreamResetError } from './errors.ts';
 import { Flag, FrameType, INITIAL_STREAM_WINDOW } from './frame.ts';
 
+/** The part of a ReadableStreamDefaultReader that byte readers use. */
+export interface ChunkReader {
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
 /** One multiplexed stream: a pair of web streams with yamux flow control underneath. */
 export interface Stream {
   readonly id: number;
   /** Ends on the peer's FIN; errors on RST or session close. Cancelling it resets the stream. */
   readonly readable: ReadableStream<Uint8Array>;
+  /**
+   * The same bytes as `readable` without building a ReadableStream (made lazily, so a
+   * stream read only this way never has one): for the per-request hot path. Either this
+   * or `readable`, not both.
+   */
+  reader(): ChunkReader;
   /** close() sends FIN (half-close), abort() sends RST; never exceeds the peer's window. */
   readonly writable: WritableStream<Uint8Array>;
   /**
@@ -46,10 +59,17 @@ interface PendingWrite {
   reject: (error: Error) => void;
 }
 
+type ReadResult = Awaited<ReturnType<ChunkReader['read']>>;
+
+/** What received chunks are handed to: a ReadableStream controller or a DirectReader. */
+interface ReadSink {
+  enqueue(chunk: Uint8Array): void;
+  close(): void;
+  error(error: Error): void;
+}
+
 export class TunnelStream implements Stream {
   readonly id: number;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly accepted: Promise<void>;
   readonly closed: Promise<void>;
 
@@ -70,8 +90,11 @@ export class TunnelStream implements Stream {
   #epochStart = 0;
   #buffer: Uint8Array[] = [];
   #bufferHead = 0;
-  #reader!: ReadableStreamDefaultController<Uint8Array>;
-  #writer!: WritableStreamDefaultController;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #reader: ReadSink | undefined;
+  #direct: DirectReader | undefined;
+  #writer: WritableStreamDefaultController | undefined;
   #readWaiting = false;
   #readerClosed = false;
   #remoteFin = false;
@@ -98,10 +121,20 @@ export class TunnelStream implements Stream {
     this.closed = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.readable = new ReadableStream<Uint8Array>(
+  }
+
+  // Both web streams are made on first use: building them is a measurable part of a
+  // small request, and the hot path reads through reader() and writes through end().
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable !== undefined) return this.#readable;
+    if (this.#direct !== undefined) {
+      throw new TypeError('Cannot get readable: the stream is read through reader()');
+    }
+    this.#readable = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.#reader = controller;
+          if (this.#error) controller.error(this.#error);
         },
         pull: () => this.#pull(),
         cancel: () => this.reset(),
@@ -110,14 +143,34 @@ export class TunnelStream implements Stream {
       // is earned only when the reader takes a chunk.
       { highWaterMark: 0 },
     );
-    this.writable = new WritableStream<Uint8Array>({
+    return this.#readable;
+  }
+
+  reader(): ChunkReader {
+    if (this.#readable !== undefined || this.#direct !== undefined) {
+      throw new TypeError('Cannot read stream: it already has a reader');
+    }
+    const direct = new DirectReader(
+      () => this.#pull(),
+      () => this.reset(),
+    );
+    this.#direct = direct;
+    this.#reader = direct;
+    if (this.#error) direct.error(this.#error);
+    return direct;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
       start: (controller) => {
         this.#writer = controller;
+        if (this.#error) controller.error(this.#error);
       },
       write: (chunk) => this.#write(chunk),
       close: () => this.#finish(),
       abort: () => this.reset(),
     });
+    return this.#writable;
   }
 
   /** Received data not yet read, in bytes. */
@@ -166,7 +219,7 @@ export class TunnelStream implements Stream {
     this.#recvWindow -= n;
     if (this.#readWaiting) {
       this.#readWaiting = false;
-      this.#reader.enqueue(payload);
+      this.#reader!.enqueue(payload);
       this.#consumed(n);
     } else {
       this.#buffer.push(payload);
@@ -221,15 +274,13 @@ export class TunnelStream implements Stream {
 
   end(chunk: Uint8Array): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
-    if (this.writable.locked || this.pending !== undefined || this.#localFin) {
+    if (this.#writable?.locked || this.pending !== undefined || this.#localFin) {
       return Promise.reject(new TypeError('Cannot end stream: it is being written or closed'));
     }
     if (chunk.length === 0) {
       this.#finish();
       return Promise.resolve();
     }
-    // The writable is closed for good: a later writer sees a closed stream.
-    this.#writer.error(new TypeError('Cannot write to stream: it was ended'));
     return new Promise<void>((resolve, reject) => {
       this.pending = { chunk, offset: 0, fin: true, resolve, reject };
       if (this.sendWindow > 0) this.#host.wantsToWrite(this);
@@ -245,9 +296,9 @@ export class TunnelStream implements Stream {
     this.#rejectAccepted(error);
     if (!this.#readerClosed) {
       this.#readerClosed = true;
-      this.#reader.error(error);
+      this.#reader?.error(error);
     }
-    this.#writer.error(error);
+    this.#writer?.error(error);
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(error);
@@ -264,7 +315,7 @@ export class TunnelStream implements Stream {
         this.#buffer.length = 0;
         this.#bufferHead = 0;
       }
-      this.#reader.enqueue(chunk);
+      this.#reader!.enqueue(chunk);
       this.#consumed(chunk.length);
       if (this.#remoteFin && this.#bufferHead === this.#buffer.length) this.#closeReader();
     } else if (this.#remoteFin) {
@@ -303,11 +354,14 @@ export class TunnelStream implements Stream {
   #closeReader(): void {
     if (this.#readerClosed) return;
     this.#readerClosed = true;
-    this.#reader.close();
+    this.#reader!.close();
   }
 
   #write(chunk: Uint8Array): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
+    if (this.#localFin || this.pending?.fin) {
+      return Promise.reject(new TypeError('Cannot write to stream: it was ended'));
+    }
     if (!(chunk instanceof Uint8Array)) {
       return Promise.reject(new TypeError('Cannot write to stream: chunk is not a Uint8Array'));
     }
@@ -331,5 +385,69 @@ export class TunnelStream implements Stream {
     this.#done = true;
     this.#resolveClosed();
     this.#host.streamFinished(this);
+  }
+}
+
+const doneResult: ReadResult = { done: true, value: undefined };
+
+/**
+ * A reader with the semantics of a ReadableStream's (with highWaterMark 0) and none of its
+ * machinery: one read at a time, each asking the stream for one chunk.
+ */
+class DirectReader implements ChunkReader, ReadSink {
+  readonly #pull: () => void;
+  readonly #cancel: () => void;
+  #resolve: ((result: ReadResult) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
+  #closed = false;
+  #error: Error | undefined;
+
+  constructor(pull: () => void, cancel: () => void) {
+    this.#pull = pull;
+    this.#cancel = cancel;
+  }
+
+  read(): Promise<ReadResult> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#closed) return Promise.resolve(doneResult);
+    if (this.#resolve !== undefined) {
+      return Promise.reject(new TypeError('Cannot read stream: a read is already pending'));
+    }
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      this.#pull();
+    });
+  }
+
+  cancel(): Promise<void> {
+    if (!this.#closed && !this.#error) this.#cancel();
+    return Promise.resolve();
+  }
+
+  releaseLock(): void {}
+
+  enqueue(chunk: Uint8Array): void {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    resolve?.({ done: false, value: chunk });
+  }
+
+  close(): void {
+    this.#closed = true;
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    resolve?.(doneResult);
+  }
+
+  error(error: Error): void {
+    if (this.#closed) return;
+    this.#error = error;
+    const reject = this.#reject;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    reject?.(error);
   }
 }
