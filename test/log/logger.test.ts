@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/log/index.ts';
 
 function capture(options: Parameters<typeof createLogger>[0] = {}) {
@@ -57,4 +59,20 @@ test('createLogger - json format writes one object per line with subsystem and f
   assert.equal(record.subsystem, 'agent');
   assert.equal(record.endpoint, 'web');
   assert.equal(record.error, 'boom');
+});
+
+test('createLogger - stderr lines written a turn at a time are all out, in order, when the process exits at once', () => {
+  const fixture = fileURLToPath(new URL('./fixtures/log-then-exit.ts', import.meta.url));
+  const command =
+    'Deno' in globalThis
+      ? [process.execPath, 'run', '-A', '--no-check', fixture, '5000']
+      : [process.execPath, fixture, '5000'];
+  const child = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.status, 3);
+  const numbers = child.stderr
+    .trim()
+    .split('\n')
+    .map((line) => Number(/ n=(\d+)$/.exec(line)?.[1]));
+  assert.equal(numbers.length, 5000);
+  assert.ok(numbers.every((n, i) => n === i));
 });
