@@ -12,6 +12,7 @@ import {
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type Origin, UpstreamError, type UpstreamPool } from '../pool/index.ts';
+import { pump, pumpBoth } from '../streams/index.ts';
 import type { Stream } from '../tunnel/index.ts';
 
 /**
@@ -63,14 +64,8 @@ export async function forwardHttpStream(
       const writer = stream.writable.getWriter();
       await writer.write(serializeResponseHead(response.head));
       writer.releaseLock();
-      const up = response.upgraded;
-      await Promise.all([
-        reader
-          .release()
-          .pipeTo(up.writable)
-          .catch(() => {}),
-        up.readable.pipeTo(stream.writable).catch(() => stream.reset()),
-      ]);
+      const tunnel = { readable: reader.release(), writable: stream.writable };
+      if ((await pumpBoth(tunnel, response.upgraded)) !== undefined) stream.reset();
       return;
     }
 
@@ -98,7 +93,7 @@ export async function forwardHttpStream(
     await writer.write(serializeResponseHead({ ...response.head, minor: 1, headers: out }));
     if (body) {
       writer.releaseLock();
-      await body.pipeTo(stream.writable);
+      await pump(body, stream.writable);
     } else {
       await writer.close();
     }

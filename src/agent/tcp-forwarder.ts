@@ -1,5 +1,6 @@
 import type { Logger } from '../log/index.ts';
 import { type ConnectOptions, runtime } from '../runtime/index.ts';
+import { pumpBoth } from '../streams/index.ts';
 import type { Stream } from '../tunnel/index.ts';
 
 /**
@@ -27,11 +28,7 @@ export async function forwardTcpStream(
     stream.reset();
     return;
   }
-  const abort = new AbortController();
-  const pipe = (from: ReadableStream<Uint8Array>, to: WritableStream<Uint8Array>) =>
-    from.pipeTo(to, { signal: abort.signal }).catch((error) => abort.abort(error));
-  await Promise.all([pipe(stream.readable, conn.writable), pipe(conn.readable, stream.writable)]);
-  if (abort.signal.aborted) {
+  if ((await pumpBoth(stream, conn)) !== undefined) {
     stream.reset();
     conn.close();
   }

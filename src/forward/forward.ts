@@ -1,6 +1,7 @@
 import type { Address } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type Listener, runtime } from '../runtime/index.ts';
+import { pumpBoth } from '../streams/index.ts';
 import { dialEndpoint } from './dial.ts';
 
 export interface ForwardOptions {
@@ -23,14 +24,7 @@ export async function startForward(options: ForwardOptions): Promise<Listener> {
     dialEndpoint(options).then(
       async (remote) => {
         log.info('connection forwarded', { client, endpoint: options.endpoint });
-        const abort = new AbortController();
-        const pipe = (from: ReadableStream<Uint8Array>, to: WritableStream<Uint8Array>) =>
-          from.pipeTo(to, { signal: abort.signal }).catch((error) => abort.abort(error));
-        await Promise.all([
-          pipe(conn.readable, remote.writable),
-          pipe(remote.readable, conn.writable),
-        ]);
-        if (abort.signal.aborted) conn.close();
+        if ((await pumpBoth(conn, remote)) !== undefined) conn.close();
         log.info('connection closed', { client, endpoint: options.endpoint });
       },
       (error: Error) => {

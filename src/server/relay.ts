@@ -1,4 +1,5 @@
 import type { Duplex } from '../runtime/index.ts';
+import { pumpBoth } from '../streams/index.ts';
 import type { IdleWatch } from './idle-watch.ts';
 
 export interface RelayHooks {
@@ -54,20 +55,5 @@ export function relay(
  * touches the idle watch.
  */
 export async function pipeBoth(a: Duplex, b: Duplex, watch: IdleWatch): Promise<void> {
-  const touch = () =>
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        watch.touch();
-        controller.enqueue(chunk);
-      },
-    });
-  const abort = new AbortController();
-  const one = (from: Duplex, to: Duplex) =>
-    from.readable
-      .pipeThrough(touch())
-      .pipeTo(to.writable, { signal: abort.signal })
-      .catch((error) => {
-        abort.abort(error);
-      });
-  await Promise.all([one(a, b), one(b, a)]);
+  await pumpBoth(a, b, () => watch.touch());
 }

@@ -1,0 +1,6 @@
+/**
+ * Byte-stream plumbing shared by the server, the agent and `tether forward`.
+ *
+ * @module
+ */
+export { type PumpOptions, pump, pumpBoth } from './pump.ts';
