@@ -10,6 +10,7 @@ export { ByteReader } from './byte-reader.ts';
 export { requestFraming, responseFraming } from './framing.ts';
 export {
   connectionTokens,
+  equalsLower,
   getHeader,
   getHeaders,
   isIdempotent,

@@ -1,5 +1,6 @@
 import {
   type BodyFraming,
+  equalsLower,
   getHeader,
   type HeaderList,
   type IncomingRequest,
@@ -28,10 +29,29 @@ export function forwardHead(
   framing: BodyFraming,
   upgrade: boolean,
 ): RequestHead {
-  const headers: HeaderList = stripHopByHop(req.head.headers).filter(([name]) => {
-    const n = name.toLowerCase();
-    return n !== 'content-length' && n !== 'x-piko-forward';
-  });
+  // One pass over the fields (this runs for every request): drop what is replaced below
+  // and note what the forwarding headers need.
+  const headers: HeaderList = [];
+  let host: string | undefined;
+  let xff: string | undefined;
+  let prior: string | undefined;
+  let hasProto = false;
+  let hasForwardedHost = false;
+  for (const field of stripHopByHop(req.head.headers)) {
+    const name = field[0];
+    if (name.length === 4 && equalsLower(name, 'host')) host ??= field[1];
+    else if (name.length === 9 && equalsLower(name, 'forwarded')) {
+      prior ??= field[1];
+      continue;
+    } else if (name.length === 14 && equalsLower(name, 'content-length')) continue;
+    else if (name.length === 14 && equalsLower(name, 'x-piko-forward')) continue;
+    else if (name.length === 15 && equalsLower(name, 'x-forwarded-for')) {
+      xff ??= field[1];
+      continue;
+    } else if (name.length === 17 && equalsLower(name, 'x-forwarded-proto')) hasProto = true;
+    else if (name.length === 16 && equalsLower(name, 'x-forwarded-host')) hasForwardedHost = true;
+    headers.push(field);
+  }
   if (upgrade) {
     headers.push(
       ['Connection', 'Upgrade'],
@@ -45,26 +65,12 @@ export function forwardHead(
   headers.push(['x-piko-forward', 'true']);
 
   const client = req.remoteAddress;
-  const host = getHeader(req.head.headers, 'host');
-  const xff = getHeader(req.head.headers, 'x-forwarded-for');
-  setHeader(headers, 'X-Forwarded-For', xff ? `${xff}, ${client}` : client);
-  if (getHeader(headers, 'x-forwarded-proto') === undefined)
-    headers.push(['X-Forwarded-Proto', 'http']);
-  if (host !== undefined && getHeader(headers, 'x-forwarded-host') === undefined) {
-    headers.push(['X-Forwarded-Host', host]);
-  }
+  headers.push(['X-Forwarded-For', xff ? `${xff}, ${client}` : client]);
+  if (!hasProto) headers.push(['X-Forwarded-Proto', 'http']);
+  if (host !== undefined && !hasForwardedHost) headers.push(['X-Forwarded-Host', host]);
   // RFC 7239 §4: IPv6 addresses are quoted and bracketed.
   const forNode = client.includes(':') ? `"[${client}]"` : client;
   const element = `for=${forNode};proto=http${host ? `;host="${host.replace(/["\\]/g, '')}"` : ''}`;
-  const prior = getHeader(req.head.headers, 'forwarded');
-  setHeader(headers, 'Forwarded', prior ? `${prior}, ${element}` : element);
+  headers.push(['Forwarded', prior ? `${prior}, ${element}` : element]);
   return { method: req.head.method, target: req.head.target, minor: 1, headers };
-}
-
-function setHeader(headers: HeaderList, name: string, value: string): void {
-  const lower = name.toLowerCase();
-  for (let i = headers.length - 1; i >= 0; i--) {
-    if (headers[i]![0].toLowerCase() === lower) headers.splice(i, 1);
-  }
-  headers.push([name, value]);
 }

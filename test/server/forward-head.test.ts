@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { HeaderList, IncomingRequest } from '../../src/http1/index.ts';
+import { forwardHead } from '../../src/server/forward-head.ts';
+
+function request(headers: HeaderList, remoteAddress = '10.0.0.7'): IncomingRequest {
+  return {
+    head: { method: 'GET', target: '/a?b=c', minor: 1, headers },
+    body: new ReadableStream({ start: (c) => c.close() }),
+    remoteAddress,
+    remotePort: 40000,
+    signal: new AbortController().signal,
+  };
+}
+
+describe('server forwardHead', () => {
+  test('hop-by-hop fields go, forwarding fields are added, one request per stream', () => {
+    const head = forwardHead(
+      request([
+        ['Host', 'app.example'],
+        ['Connection', 'keep-alive, X-Secret'],
+        ['Keep-Alive', 'timeout=5'],
+        ['X-Secret', 'drop me'],
+        ['TE', 'trailers'],
+        ['Accept', '*/*'],
+        ['Content-Length', '0'],
+        ['X-Piko-Forward', 'spoofed'],
+      ]),
+      { kind: 'none' },
+      false,
+    );
+    assert.deepEqual(head.headers, [
+      ['Host', 'app.example'],
+      ['Accept', '*/*'],
+      ['Connection', 'close'],
+      ['x-piko-forward', 'true'],
+      ['X-Forwarded-For', '10.0.0.7'],
+      ['X-Forwarded-Proto', 'http'],
+      ['X-Forwarded-Host', 'app.example'],
+      ['Forwarded', 'for=10.0.0.7;proto=http;host="app.example"'],
+    ]);
+    assert.equal(head.target, '/a?b=c');
+    assert.equal(head.minor, 1);
+  });
+
+  test('earlier proxies are kept: X-Forwarded-For and Forwarded are appended to, once', () => {
+    const head = forwardHead(
+      request(
+        [
+          ['host', 'h'],
+          ['x-forwarded-for', '1.1.1.1'],
+          ['X-Forwarded-For', '2.2.2.2'],
+          ['forwarded', 'for=1.1.1.1'],
+          ['x-forwarded-proto', 'https'],
+          ['x-forwarded-host', 'outer'],
+        ],
+        '::1',
+      ),
+      { kind: 'length', length: 5 },
+      false,
+    );
+    const all = (name: string) =>
+      head.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+    assert.deepEqual(all('x-forwarded-for'), ['1.1.1.1, ::1']);
+    assert.deepEqual(all('forwarded'), ['for=1.1.1.1, for="[::1]";proto=http;host="h"']);
+    assert.deepEqual(all('x-forwarded-proto'), ['https']);
+    assert.deepEqual(all('x-forwarded-host'), ['outer']);
+    assert.deepEqual(all('content-length'), ['5']);
+  });
+
+  test('an upgrade keeps Connection: Upgrade and the Upgrade token; chunked is declared', () => {
+    const head = forwardHead(
+      request([
+        ['Host', 'h'],
+        ['Connection', 'Upgrade'],
+        ['Upgrade', 'websocket'],
+        ['Transfer-Encoding', 'chunked'],
+      ]),
+      { kind: 'chunked' },
+      true,
+    );
+    const names = head.headers.map(([n]) => n);
+    assert.deepEqual(names.slice(0, 5), [
+      'Host',
+      'Connection',
+      'Upgrade',
+      'Transfer-Encoding',
+      'x-piko-forward',
+    ]);
+    assert.deepEqual(head.headers[1], ['Connection', 'Upgrade']);
+    assert.deepEqual(head.headers[2], ['Upgrade', 'websocket']);
+    assert.deepEqual(head.headers[3], ['Transfer-Encoding', 'chunked']);
+  });
+
+  test('quotes and backslashes cannot break out of the Forwarded host parameter', () => {
+    const head = forwardHead(request([['Host', 'a"b\\c']]), { kind: 'none' }, false);
+    const forwarded = head.headers.find(([n]) => n === 'Forwarded')![1];
+    assert.equal(forwarded, 'for=10.0.0.7;proto=http;host="abc"');
+  });
+});
