@@ -65,9 +65,17 @@ export function connectionTokens(headers: HeaderList): Set<string> {
  * HTTP/1.1 persists by default; HTTP/1.0 only with `keep-alive`.
  */
 export function isPersistent(head: RequestHead | ResponseHead): boolean {
-  const tokens = connectionTokens(head.headers);
-  if (tokens.has('close')) return false;
-  return head.minor === 1 || tokens.has('keep-alive');
+  // Runs for every message on both hops: no token list unless there is a Connection field.
+  let keepAlive = false;
+  for (const [name, value] of head.headers) {
+    if (!equalsLower(name, 'connection')) continue;
+    for (const part of value.split(',')) {
+      const token = part.trim().toLowerCase();
+      if (token === 'close') return false;
+      if (token === 'keep-alive') keepAlive = true;
+    }
+  }
+  return head.minor === 1 || keepAlive;
 }
 
 // RFC 9110 §7.6.1 names Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding and
@@ -88,7 +96,7 @@ const hopByHopLengths = new Set([...hopByHop].map((name) => name.length));
  * Callers re-add Connection/Upgrade for an upgrade.
  */
 export function stripHopByHop(headers: HeaderList): HeaderList {
-  const named = getHeader(headers, 'connection') === undefined ? null : connectionTokens(headers);
+  const named = namedInConnection(headers);
   const out: HeaderList = [];
   for (let i = 0; i < headers.length; i++) {
     const field = headers[i]!;
@@ -102,6 +110,21 @@ export function stripHopByHop(headers: HeaderList): HeaderList {
     if (!hopByHop.has(lower) && !(named?.has(lower) ?? false)) out.push(field);
   }
   return out;
+}
+
+/**
+ * Field names listed in Connection beyond the hop-by-hop ones every proxy drops anyway,
+ * or null: `Connection: close` or `keep-alive` (nearly every message that has one) needs
+ * no set.
+ */
+function namedInConnection(headers: HeaderList): Set<string> | null {
+  let named: Set<string> | null = null;
+  for (const token of listTokens(headers, 'connection')) {
+    if (hopByHop.has(token)) continue;
+    named ??= new Set();
+    named.add(token);
+  }
+  return named;
 }
 
 const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
