@@ -91,14 +91,18 @@ function plain(
   };
 }
 
+const flushMs = 10;
+const flushChars = 64 * 1024;
 let pending: string[] = [];
+let pendingChars = 0;
 let scheduled = false;
 let exitHooked = false;
 
 /**
- * Lines to stderr, gathered over one event-loop turn and written together: one write
- * per turn instead of one per line. Whatever is pending when the process exits is
- * written synchronously then.
+ * Lines to stderr, gathered for up to 10 ms (or 64 KiB) and written together: one write
+ * instead of one per line, which at one request at a time was a syscall and a wake-up per
+ * request (c=1 p50 +20 µs). Whatever is pending when the process exits is written
+ * synchronously then.
  */
 function stderrLines(): (line: string) => void {
   if (!exitHooked) {
@@ -112,9 +116,16 @@ function stderrLines(): (line: string) => void {
   }
   return (line) => {
     pending.push(line);
+    pendingChars += line.length + 1;
+    if (pendingChars >= flushChars) {
+      flushLines();
+      return;
+    }
     if (scheduled) return;
     scheduled = true;
-    setImmediate(flushLines);
+    // Unref'd: a pending flush never keeps the process alive (exit writes the rest).
+    const timer = setTimeout(flushLines, flushMs) as { unref?: () => void };
+    timer.unref?.();
   };
 }
 
@@ -141,6 +152,7 @@ function flushLines(): void {
   if (pending.length === 0) return;
   const text = `${pending.join('\n')}\n`;
   pending = [];
+  pendingChars = 0;
   process.stderr.write(text);
 }
 
