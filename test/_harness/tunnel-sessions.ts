@@ -1,5 +1,7 @@
 import {
+  FrameDecoder,
   type FrameTransport,
+  type FrameType,
   type LogLevel,
   Session,
   type SessionConfig,
@@ -130,5 +132,16 @@ export function patternBytes(length: number, seed = 1): Uint8Array {
     x ^= x << 5;
     out[i] = x & 0xff;
   }
+  return out;
+}
+
+/** The frame headers in `bytes` (payloads left out). */
+export function frames(
+  bytes: Uint8Array,
+): { type: FrameType; flags: number; id: number; length: number }[] {
+  const out: { type: FrameType; flags: number; id: number; length: number }[] = [];
+  new FrameDecoder((type, flags, id, length) => {
+    out.push({ type, flags, id, length });
+  }).push(bytes);
   return out;
 }

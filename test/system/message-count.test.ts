@@ -12,27 +12,12 @@ import { createLogger } from '../../src/log/index.ts';
 import { UpstreamPool } from '../../src/pool/index.ts';
 import { type Listener, runtime } from '../../src/runtime/index.ts';
 import { type ServerHandle, startServer } from '../../src/server/index.ts';
-import { Flag, FrameDecoder, FrameType, Session, type Stream } from '../../src/tunnel/index.ts';
-import { readAll, sessionPair } from '../_harness/tunnel-sessions.ts';
+import { Flag, FrameType, Session, type Stream } from '../../src/tunnel/index.ts';
+import { frames, readAll, sessionPair } from '../_harness/tunnel-sessions.ts';
 
 const quiet = { heartbeatInterval: 0, heartbeatTimeout: 0 };
 const log = createLogger({ level: 'error', write: () => {} });
 const text = new TextEncoder();
-
-interface Frame {
-  type: FrameType;
-  flags: number;
-  id: number;
-  length: number;
-}
-
-function framesOf(message: Uint8Array): Frame[] {
-  const out: Frame[] = [];
-  new FrameDecoder((type, flags, id, length) => {
-    out.push({ type, flags, id, length });
-  }).push(message);
-  return out;
-}
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -97,7 +82,7 @@ describe('wire economy of a small request', () => {
     const request = await serving;
     assert.match(request, /^GET \/x HTTP\/1\.1\r\n/);
 
-    const carrying = received.map(framesOf).filter((f) => f.some((x) => x.type === FrameType.Data));
+    const carrying = received.map(frames).filter((f) => f.some((x) => x.type === FrameType.Data));
     assert.equal(carrying.length, 1, 'the request head arrived in one message');
     const data = carrying[0]!.filter((f) => f.type === FrameType.Data);
     assert.equal(data.length, 1, 'in one Data frame');
@@ -149,7 +134,7 @@ describe('wire economy of a small request', () => {
     assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
     assert.ok(reply.endsWith(`\r\n\r\n${'x'.repeat(64)}`));
 
-    const data = fromAgent.flatMap(framesOf).filter((f) => f.type === FrameType.Data);
+    const data = fromAgent.flatMap(frames).filter((f) => f.type === FrameType.Data);
     assert.equal(data.length, 1, 'the response left the agent as one Data frame');
     assert.equal(data[0]!.flags & Flag.FIN, Flag.FIN, 'carrying FIN');
     assert.equal(data[0]!.length, reply.length);

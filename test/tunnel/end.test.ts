@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Flag, FrameDecoder, FrameType, Session } from '../../src/tunnel/index.ts';
-import { RecordingTransport, readAll, sessionPair } from '../_harness/tunnel-sessions.ts';
+import { Flag, FrameType, Session } from '../../src/tunnel/index.ts';
+import { frames, RecordingTransport, readAll, sessionPair } from '../_harness/tunnel-sessions.ts';
 
 const quiet = { heartbeatInterval: 0, heartbeatTimeout: 0 };
 const text = new TextEncoder();
-
-interface Frame {
-  type: FrameType;
-  flags: number;
-  id: number;
-  length: number;
-}
-
-function frames(bytes: Uint8Array): Frame[] {
-  const out: Frame[] = [];
-  new FrameDecoder((type, flags, id, length) => {
-    out.push({ type, flags, id, length });
-  }).push(bytes);
-  return out;
-}
 
 describe('tunnel - stream.end()', () => {
   test('a whole message and its FIN leave as one Data frame, in the message with the SYN', async () => {
