@@ -90,6 +90,20 @@ export class ByteReader {
     return this.#trailers;
   }
 
+  /**
+   * True when a whole head is already buffered: some line ends in CRLF CRLF after a
+   * non-empty line, and the buffer does not start with an empty line (leading empty lines
+   * make the parser read on). Reading a head then never waits for input.
+   */
+  get headBuffered(): boolean {
+    const buf = this.#buf;
+    if (buf.length < 4 || buf.at(0) === 13 || buf.at(0) === 10) return false;
+    for (let lf = buf.indexOfLf(3); lf !== -1; lf = buf.indexOfLf(lf + 1)) {
+      if (buf.at(lf - 1) === 13 && buf.at(lf - 2) === 10 && buf.at(lf - 3) === 13) return true;
+    }
+    return false;
+  }
+
   /** Bytes read from the source and not consumed yet. */
   get bufferedBytes(): number {
     return this.#buf.length;

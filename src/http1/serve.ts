@@ -25,12 +25,12 @@ import { ByteReader } from './byte-reader.ts';
 import { requestFraming } from './framing.ts';
 import { getHeader, isPersistent } from './headers.ts';
 import { HttpError } from './http-error.ts';
+import { KeepAliveWait } from './keep-alive-wait.ts';
 import { drainLimit, RequestBody } from './request-body.ts';
 import { serializeResponseHead } from './serialize.ts';
 import { errorResponse, planResponse } from './serve-response.ts';
 import type {
   IncomingRequest,
-  KeepAlive,
   OutgoingResponse,
   ServeHttp1Options,
 } from './serve-types.ts';
@@ -57,10 +57,11 @@ export async function serveHttp1(
   const limits = options.limits ?? defaultLimits;
   const reader = new ByteReader(conn.readable);
   const writer = conn.writable.getWriter();
+  const between = new KeepAliveWait(options.keepAlive, options.drainSignal);
   let outcome: Outcome = 'close';
   try {
     for (;;) {
-      const ready = await waitForRequest(reader, options.keepAlive, options.drainSignal);
+      const ready = await between.next(reader);
       if (ready !== 'data') break;
       let head: RequestHead | null;
       try {
@@ -83,6 +84,7 @@ export async function serveHttp1(
     outcome = 'abort';
     options.onError?.(error);
   }
+  between.close();
   if (outcome === 'upgraded') return;
   if (outcome === 'abort') conn.close();
   else await closeGracefully(conn, reader, writer);
@@ -243,7 +245,8 @@ async function readHead(
   ms: number,
 ): Promise<RequestHead | null> {
   const reading = reader.readRequestHead(limits);
-  if (ms <= 0) return reading;
+  // Usually the whole head came in one read: no timer for what cannot stall.
+  if (ms <= 0 || reader.headBuffered) return reading;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -256,29 +259,6 @@ async function readHead(
     return await Promise.race([reading, timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Waits for the first byte of the next request, or for the keep-alive idle time to pass. */
-async function waitForRequest(
-  reader: ByteReader,
-  keepAlive: KeepAlive,
-  drain: AbortSignal | undefined,
-): Promise<'data' | 'eof' | 'error' | 'idle'> {
-  if (reader.bufferedBytes > 0) return 'data';
-  if (drain?.aborted) return 'idle';
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onDrain: (() => void) | undefined;
-  const idle = new Promise<'idle'>((resolve) => {
-    if (keepAlive.mode === 'timeout') timer = setTimeout(() => resolve('idle'), keepAlive.ms);
-    onDrain = () => resolve('idle');
-    drain?.addEventListener('abort', onDrain, { once: true });
-  });
-  try {
-    return await Promise.race([reader.waitReadable(), idle]);
-  } finally {
-    clearTimeout(timer);
-    if (onDrain) drain?.removeEventListener('abort', onDrain);
   }
 }
 
