@@ -1,6 +1,7 @@
 import {
   ByteReader,
   chunkedEncoder,
+  equalsLower,
   getHeader,
   type HeaderList,
   HttpError,
@@ -53,7 +54,7 @@ export async function forwardHttpStream(
       {
         method: head.method,
         target: head.target,
-        headers: headers.filter(([n]) => n.toLowerCase() !== 'content-length'),
+        headers: headers.filter(([n]) => !equalsLower(n, 'content-length')),
         body: framing.kind === 'none' ? null : reader.body(framing),
         ...(framing.kind === 'length' ? { bodyLength: framing.length } : {}),
       },

@@ -79,10 +79,10 @@ export class ByteReader {
    */
   takeBufferedBody(framing: BodyFraming): Uint8Array | null {
     this.#checkBetweenMessages();
-    if (framing.kind === 'none') return new Uint8Array(0);
-    if (framing.kind !== 'length' || this.#buf.length < framing.length) return null;
+    if (framing.kind !== 'none' && framing.kind !== 'length') return null;
+    if (framing.kind === 'length' && this.#buf.length < framing.length) return null;
     this.#trailers = [];
-    return this.#buf.take(framing.length);
+    return framing.kind === 'none' ? new Uint8Array(0) : this.#buf.take(framing.length);
   }
 
   /** Trailer fields of the last chunked body that ended. */

@@ -11,8 +11,9 @@
 export const drainLimit = 64 * 1024;
 
 export class RequestBody {
-  readonly stream: ReadableStream<Uint8Array>;
-  readonly #inner: ReadableStreamDefaultReader<Uint8Array>;
+  #stream: ReadableStream<Uint8Array> | undefined;
+  readonly #inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  readonly #sendContinue: (() => Promise<void>) | null;
   #done = false;
   #detached = false;
   #continueSent = false;
@@ -20,14 +21,35 @@ export class RequestBody {
   /** Resolves when the body reached its end or failed. */
   readonly settled: Promise<void>;
 
-  /** `sendContinue` is called before the first read when the client expects 100-continue. */
-  constructor(inner: ReadableStream<Uint8Array>, sendContinue: (() => Promise<void>) | null) {
-    this.#inner = inner.getReader();
+  /**
+   * `inner` null: the request has no body (done from the start). `sendContinue` is called
+   * before the first read when the client expects 100-continue.
+   */
+  constructor(
+    inner: ReadableStream<Uint8Array> | null,
+    sendContinue: (() => Promise<void>) | null,
+  ) {
+    this.#inner = inner?.getReader();
+    this.#sendContinue = sendContinue;
     this.settled = new Promise((resolve) => {
       this.#settle = resolve;
     });
     if (sendContinue === null) this.#continueSent = true;
-    this.stream = new ReadableStream<Uint8Array>(
+    if (inner === null) {
+      this.#done = true;
+      this.#settle();
+    }
+  }
+
+  /** What the handler reads; made on first use. */
+  get stream(): ReadableStream<Uint8Array> {
+    this.#stream ??= this.#makeStream();
+    return this.#stream;
+  }
+
+  #makeStream(): ReadableStream<Uint8Array> {
+    const sendContinue = this.#sendContinue;
+    return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
           if (this.#detached) {
@@ -60,6 +82,7 @@ export class RequestBody {
   }
 
   async #read(): Promise<Uint8Array | null> {
+    if (this.#inner === undefined) return null;
     try {
       const { done, value } = await this.#inner.read();
       if (done) {
@@ -104,6 +127,6 @@ export class RequestBody {
   cancel(): void {
     this.#detached = true;
     this.#settle();
-    this.#inner.cancel().catch(() => {});
+    this.#inner?.cancel().catch(() => {});
   }
 }

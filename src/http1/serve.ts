@@ -29,11 +29,7 @@ import { KeepAliveWait } from './keep-alive-wait.ts';
 import { drainLimit, RequestBody } from './request-body.ts';
 import { serializeResponseHead } from './serialize.ts';
 import { errorResponse, planResponse } from './serve-response.ts';
-import type {
-  IncomingRequest,
-  OutgoingResponse,
-  ServeHttp1Options,
-} from './serve-types.ts';
+import type { IncomingRequest, OutgoingResponse, ServeHttp1Options } from './serve-types.ts';
 import { defaultLimits, type Http1Limits, type RequestHead } from './types.ts';
 import { writeBody } from './write-body.ts';
 
@@ -112,7 +108,10 @@ async function serveOne(
     getHeader(head.headers, 'expect')?.toLowerCase() === '100-continue';
   let headWritten = false;
   const body = new RequestBody(
-    reader.body(framing, options.limits ?? defaultLimits),
+    // No body (most requests): nothing to stream, and no stream is built unless asked for.
+    framing.kind === 'none' && reader.takeBufferedBody(framing) !== null
+      ? null
+      : reader.body(framing, options.limits ?? defaultLimits),
     // Too late once the final head is out: the client then sends the body unprompted.
     expectsContinue ? async () => (headWritten ? undefined : writer.write(continueHead)) : null,
   );
@@ -124,7 +123,9 @@ async function serveOne(
     try {
       response = await handler({
         head,
-        body: body.stream,
+        get body() {
+          return body.stream;
+        },
         remoteAddress: conn.remoteAddress,
         remotePort: conn.remotePort,
         signal: abort.signal,

@@ -38,7 +38,8 @@ export async function prepareRequest(
   req: OutgoingRequest,
   config: PoolConfig,
 ): Promise<PreparedRequest> {
-  const headers: HeaderList = req.headers.map(([n, v]) => [n, v]);
+  // Fields are only ever added here, never changed: a copy of the list is enough.
+  const headers: HeaderList = req.headers.slice();
   const te = getHeader(headers, 'transfer-encoding');
   const cl = getHeader(headers, 'content-length');
   let body = req.body;
@@ -66,7 +67,7 @@ export async function prepareRequest(
   } else if (cl === undefined && te === undefined && NEEDS_LENGTH.has(req.method.toUpperCase())) {
     headers.push(['Content-Length', '0']);
   }
-  const tokens = connectionTokens(headers);
+  const tokens = getHeader(headers, 'connection') === undefined ? null : connectionTokens(headers);
   return {
     method: req.method,
     target: req.target,
@@ -75,8 +76,8 @@ export async function prepareRequest(
     framing,
     replayable: body === null || body instanceof Uint8Array,
     idempotent: isIdempotent(req.method, headers),
-    close: tokens.has('close'),
-    upgrade: tokens.has('upgrade') && getHeader(headers, 'upgrade') !== undefined,
+    close: tokens?.has('close') ?? false,
+    upgrade: (tokens?.has('upgrade') ?? false) && getHeader(headers, 'upgrade') !== undefined,
   };
 }
 
