@@ -119,10 +119,17 @@ export function stripHopByHop(headers: HeaderList): HeaderList {
  */
 function namedInConnection(headers: HeaderList): Set<string> | null {
   let named: Set<string> | null = null;
-  for (const token of listTokens(headers, 'connection')) {
-    if (hopByHop.has(token)) continue;
-    named ??= new Set();
-    named.add(token);
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (!equalsLower(name, 'connection')) continue;
+    // The usual single token, without splitting or lower-casing anything.
+    if (equalsLower(value, 'close') || equalsLower(value, 'keep-alive')) continue;
+    for (const part of value.split(',')) {
+      const token = part.trim().toLowerCase();
+      if (token === '' || hopByHop.has(token)) continue;
+      named ??= new Set();
+      named.add(token);
+    }
   }
   return named;
 }

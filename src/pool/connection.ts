@@ -17,6 +17,10 @@ export class PooledConnection {
   #detached = false;
   #idleGeneration = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires, and when the current idle period ends. */
+  #timerAt = 0;
+  #idleDeadline = 0;
+  #onEvict: ((why: 'timeout' | 'data' | 'eof' | 'error') => void) | undefined;
   readonly #onClose: (conn: PooledConnection) => void;
 
   constructor(
@@ -37,10 +41,14 @@ export class PooledConnection {
   /** Idle and watched: `onEvict` runs once if the connection must go before it is taken. */
   watchIdle(ms: number, onEvict: (why: 'timeout' | 'data' | 'eof' | 'error') => void): void {
     const generation = ++this.#idleGeneration;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
-      if (generation === this.#idleGeneration) onEvict('timeout');
-    }, ms);
+    this.#onEvict = onEvict;
+    this.#idleDeadline = Date.now() + ms;
+    // One timer per connection, re-armed lazily: a connection reused every few
+    // milliseconds does not make and clear a timer per request.
+    if (this.#idleTimer === undefined || this.#idleDeadline < this.#timerAt) {
+      clearTimeout(this.#idleTimer);
+      this.#arm(ms);
+    }
     this.reader.waitReadable().then(
       (state) => {
         if (generation === this.#idleGeneration) onEvict(state);
@@ -54,15 +62,35 @@ export class PooledConnection {
   /** Taken for a request: the idle watch and timer no longer apply. */
   stopIdle(): void {
     this.#idleGeneration++;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#onEvict = undefined;
   }
+
+  #arm(ms: number): void {
+    this.#timerAt = Date.now() + ms;
+    this.#idleTimer = setTimeout(this.#tick, ms);
+  }
+
+  readonly #tick = (): void => {
+    this.#idleTimer = undefined;
+    const onEvict = this.#onEvict;
+    if (onEvict === undefined) return; // in use: the next watchIdle arms again
+    const left = this.#idleDeadline - Date.now();
+    if (left > 0) {
+      this.#arm(left);
+      return;
+    }
+    this.#onEvict = undefined;
+    this.#idleGeneration++;
+    onEvict('timeout');
+  };
 
   /** Closes the socket (never pooled again). Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.stopIdle();
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     if (!this.#detached) {
       this.socket.close();
       this.reader.cancel().catch(() => {});
