@@ -51,7 +51,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const fancy = options.format !== 'json' && isTTY && !env.NO_COLOR && !journald && !options.write;
   if (!fancy) {
     const format = options.format === 'json' ? jsonLine : (o: LogObject) => textLine(o, journald);
-    return plain(options.write ?? stderrLines(), format, level, '');
+    const write = options.write;
+    // A given `write` gets each line at once; stderr gets them in batches, formatted then.
+    const sink = write ? (line: () => string) => write(line()) : stderrLines();
+    return plain(sink, format, level, '');
   }
   const consola = createConsola({
     level: CONSOLA_LEVEL[level],
@@ -68,7 +71,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
  * (measured, GET c=32). consola stays for the terminal, where people read.
  */
 function plain(
-  write: (line: string) => void,
+  write: (line: () => string) => void,
   format: (o: LogObject) => string,
   level: LogLevel,
   tag: string,
@@ -77,8 +80,8 @@ function plain(
   const emit = (type: LogLevel) => {
     if (CONSOLA_LEVEL[type] > max) return () => {};
     return (message: string, fields?: Fields) => {
-      const args = fields ? [message, fields] : [message];
-      write(format({ type, tag, args, date: new Date() } as unknown as LogObject));
+      const o = { type, tag, args: fields ? [message, fields] : [message], date: new Date() };
+      write(() => format(o as unknown as LogObject));
     };
   };
   return {
@@ -92,32 +95,29 @@ function plain(
 }
 
 const flushMs = 10;
-const flushChars = 64 * 1024;
-let pending: string[] = [];
-let pendingChars = 0;
+const flushLinesAt = 512;
+let pending: (() => string)[] = [];
 let scheduled = false;
 let exitHooked = false;
 
 /**
- * Lines to stderr, gathered for up to 10 ms (or 64 KiB) and written together: one write
- * instead of one per line, which at one request at a time was a syscall and a wake-up per
- * request (c=1 p50 +20 µs). Whatever is pending when the process exits is written
- * synchronously then.
+ * Lines to stderr, gathered for up to 10 ms (or 512 lines), then formatted and written
+ * together: one write instead of one per line, and the formatting off the request's path
+ * (at one request at a time, a line per request cost about 20 µs of p50). Fields are
+ * read when the line is formatted, so callers pass fresh objects. Whatever is pending when
+ * the process exits is written synchronously then.
  */
-function stderrLines(): (line: string) => void {
+function stderrLines(): (line: () => string) => void {
   if (!exitHooked) {
     exitHooked = true;
     process.on('exit', () => {
       if (pending.length === 0) return;
-      const text = `${pending.join('\n')}\n`;
-      pending = [];
-      writeAllSync(new TextEncoder().encode(text));
+      writeAllSync(new TextEncoder().encode(render()));
     });
   }
   return (line) => {
     pending.push(line);
-    pendingChars += line.length + 1;
-    if (pendingChars >= flushChars) {
+    if (pending.length >= flushLinesAt) {
       flushLines();
       return;
     }
@@ -147,13 +147,25 @@ function writeAllSync(bytes: Uint8Array): void {
   }
 }
 
+function render(): string {
+  const lines = pending;
+  pending = [];
+  let text = '';
+  for (const line of lines) {
+    try {
+      text += `${line()}\n`;
+    } catch (error) {
+      // A field that cannot be formatted (a cycle) must not take the process down.
+      text += `log line dropped: ${(error as Error).message}\n`;
+    }
+  }
+  return text;
+}
+
 function flushLines(): void {
   scheduled = false;
   if (pending.length === 0) return;
-  const text = `${pending.join('\n')}\n`;
-  pending = [];
-  pendingChars = 0;
-  process.stderr.write(text);
+  process.stderr.write(render());
 }
 
 function wrap(consola: ConsolaInstance, level: LogLevel): Logger {
