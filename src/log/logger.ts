@@ -84,14 +84,9 @@ function plain(
       write(() => format(o as unknown as LogObject));
     };
   };
-  return {
-    level,
-    debug: emit('debug'),
-    info: emit('info'),
-    warn: emit('warn'),
-    error: emit('error'),
-    child: (child) => plain(write, format, level, tag ? `${tag}:${child}` : child),
-  };
+  return loggerOf(level, emit, (child) =>
+    plain(write, format, level, tag ? `${tag}:${child}` : child),
+  );
 }
 
 const flushMs = 10;
@@ -173,13 +168,21 @@ function wrap(consola: ConsolaInstance, level: LogLevel): Logger {
     if (fields) consola[type](message, fields);
     else consola[type](message);
   };
+  return loggerOf(level, emit, (tag) => wrap(consola.withTag(tag), level));
+}
+
+function loggerOf(
+  level: LogLevel,
+  emit: (type: LogLevel) => (message: string, fields?: Fields) => void,
+  child: (tag: string) => Logger,
+): Logger {
   return {
     level,
     debug: emit('debug'),
     info: emit('info'),
     warn: emit('warn'),
     error: emit('error'),
-    child: (tag) => wrap(consola.withTag(tag), level),
+    child,
   };
 }
 
