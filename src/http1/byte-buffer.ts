@@ -10,17 +10,9 @@
  * @module
  */
 
-const minCapacity = 4096;
+import type { ChunkReader } from '../streams/index.ts';
 
-/**
- * What bytes are read from: a ReadableStream's reader, or anything that reads the same way
- * without one (a tunnel stream's `reader()`).
- */
-export interface ChunkSource {
-  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
-  cancel(reason?: unknown): Promise<void>;
-  releaseLock(): void;
-}
+const minCapacity = 4096;
 
 export class ByteBuffer {
   store: Uint8Array = new Uint8Array(0);
@@ -28,7 +20,7 @@ export class ByteBuffer {
   end = 0;
   /** The source has ended (no more bytes will arrive). */
   eof = false;
-  readonly #reader: ChunkSource;
+  readonly #reader: ChunkReader;
   /** True when `store` is our own allocation (free space beyond `end` is ours to use). */
   #owned = false;
   #filling: Promise<boolean> | null = null;
@@ -36,7 +28,7 @@ export class ByteBuffer {
   /** Set once the source was handed over by `detach()`. */
   detached = false;
 
-  constructor(source: ReadableStream<Uint8Array> | ChunkSource) {
+  constructor(source: ReadableStream<Uint8Array> | ChunkReader) {
     this.#reader = source instanceof ReadableStream ? source.getReader() : source;
   }
 
@@ -71,7 +63,7 @@ export class ByteBuffer {
 
   async #read(): Promise<boolean> {
     for (;;) {
-      let result: Awaited<ReturnType<ChunkSource['read']>>;
+      let result: Awaited<ReturnType<ChunkReader['read']>>;
       try {
         result = await this.#reader.read();
       } catch (error) {
@@ -142,7 +134,7 @@ export class ByteBuffer {
   }
 
   /** Stops using the source and returns its reader (for `release()`). */
-  detach(): ChunkSource {
+  detach(): ChunkReader {
     this.detached = true;
     return this.#reader;
   }

@@ -4,8 +4,10 @@
  *
  * @module
  */
+
+import type { ChunkReader } from '../streams/index.ts';
 import { bodyStream } from './body-stream.ts';
-import { ByteBuffer, type ChunkSource } from './byte-buffer.ts';
+import { ByteBuffer } from './byte-buffer.ts';
 import type { Side } from './http-error.ts';
 import { parseRequestHead, parseResponseHead } from './parse-head.ts';
 import { readHead } from './read-head.ts';
@@ -27,7 +29,7 @@ export class ByteReader {
   /** A body stopped before its end: the next byte is not the start of a message. */
   #desynced = false;
 
-  constructor(source: ReadableStream<Uint8Array> | ChunkSource) {
+  constructor(source: ReadableStream<Uint8Array> | ChunkReader) {
     this.#buf = new ByteBuffer(source);
   }
 

@@ -5,7 +5,6 @@
  *
  * @module
  */
-export type { ChunkSource } from './byte-buffer.ts';
 export { ByteReader } from './byte-reader.ts';
 export { requestFraming, responseFraming } from './framing.ts';
 export {

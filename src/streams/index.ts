@@ -3,4 +3,5 @@
  *
  * @module
  */
+export type { ChunkReader } from './chunk-reader.ts';
 export { type PumpOptions, pump, pumpBoth } from './pump.ts';

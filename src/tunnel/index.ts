@@ -34,5 +34,5 @@ export {
   PROTOCOL_VERSION,
 } from './frame.ts';
 export { Session } from './session.ts';
-export type { ChunkReader, Stream } from './stream.ts';
+export type { Stream } from './stream.ts';
 export type { FrameTransport } from './transport.ts';

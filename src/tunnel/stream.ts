@@ -1,12 +1,6 @@
+import type { ChunkReader } from '../streams/index.ts';
 import { StreamRefusedError, StreamResetError } from './errors.ts';
 import { Flag, FrameType, INITIAL_STREAM_WINDOW } from './frame.ts';
-
-/** The part of a ReadableStreamDefaultReader that byte readers use. */
-export interface ChunkReader {
-  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
-  cancel(reason?: unknown): Promise<void>;
-  releaseLock(): void;
-}
 
 /** One multiplexed stream: a pair of web streams with yamux flow control underneath. */
 export interface Stream {
