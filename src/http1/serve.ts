@@ -107,11 +107,12 @@ async function serveOne(
     framing.kind !== 'none' &&
     getHeader(head.headers, 'expect')?.toLowerCase() === '100-continue';
   let headWritten = false;
+  // No body (most requests): nothing to stream, and no stream is built unless asked for.
+  let inner: ReadableStream<Uint8Array> | null = null;
+  if (framing.kind === 'none') reader.takeBufferedBody(framing);
+  else inner = reader.body(framing, options.limits ?? defaultLimits);
   const body = new RequestBody(
-    // No body (most requests): nothing to stream, and no stream is built unless asked for.
-    framing.kind === 'none' && reader.takeBufferedBody(framing) !== null
-      ? null
-      : reader.body(framing, options.limits ?? defaultLimits),
+    inner,
     // Too late once the final head is out: the client then sends the body unprompted.
     expectsContinue ? async () => (headWritten ? undefined : writer.write(continueHead)) : null,
   );
