@@ -13,7 +13,8 @@
  *
  * Installs wrk/nginx with apt-get when missing (root), binds 127.0.0.1 only, bounds every
  * run in time, and stops only the processes it started. Writes bench-results/<time>.json,
- * bench-results/<time>.md and docs/performance-latency.svg; prints the markdown table.
+ * bench-results/<time>.md and .svg (and, after a full default run, the table and chart in
+ * docs/); prints the markdown table.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -265,11 +266,16 @@ async function main() {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(out, `${stamp}.md`), `${md}\n`);
-  if (ONLY.has('http'))
-    writeFileSync(join(root, 'docs', 'performance-latency.svg'), svgChart(results));
-  log(`wrote bench-results/${stamp}.json and .md`);
-  // A full run with default settings replaces the table in docs/performance.md.
-  if (process.env.BENCH_ONLY === undefined && AGENT_ARGS.length === 0) updateDoc(md);
+  const chart = ONLY.has('http') ? svgChart(results) : undefined;
+  if (chart) writeFileSync(join(out, `${stamp}.svg`), chart);
+  log(`wrote bench-results/${stamp}.json, .md${chart ? ' and .svg' : ''}`);
+  // Only a full run with default settings (compiled agent, no extra flags) replaces the
+  // table and the chart in docs/performance.md: partial or Deno-agent runs would make the
+  // two disagree.
+  if (process.env.BENCH_ONLY === undefined && AGENT_ARGS.length === 0 && AGENT_RUNTIME !== 'deno') {
+    updateDoc(md);
+    if (chart) writeFileSync(join(root, 'docs', 'performance-latency.svg'), chart);
+  }
 }
 
 /** Replaces the text between the bench markers of docs/performance.md with `md`. */
