@@ -1,6 +1,7 @@
 import {
   ByteReader,
   chunkedEncoder,
+  concatBytes,
   equalsLower,
   getHeader,
   type HeaderList,
@@ -78,7 +79,7 @@ export async function forwardHttpStream(
       // The body came with the head: head, body and FIN leave in one frame.
       const headBytes = serializeResponseHead({ ...response.head, minor: 1, headers: out });
       finished = true;
-      await stream.end(concat(headBytes, response.whole));
+      await stream.end(concatBytes([headBytes, response.whole]));
       return;
     }
     let body: ReadableStream<Uint8Array> | undefined = response.body;
@@ -129,17 +130,9 @@ async function writeError(stream: Stream, error: unknown, log: Logger) {
   };
   try {
     const headBytes = serializeResponseHead(head);
-    await stream.end(concat(headBytes, body));
+    await stream.end(concatBytes([headBytes, body]));
   } catch {
     // The response had already started, or the stream is gone: a reset tells the server.
     stream.reset();
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (b.length === 0) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

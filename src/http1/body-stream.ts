@@ -6,6 +6,7 @@
  * @module
  */
 import type { ByteBuffer } from './byte-buffer.ts';
+import { concatBytes } from './concat.ts';
 import { type HttpError, protocolError, type Side } from './http-error.ts';
 import { parseFields } from './parse-head.ts';
 import { incompleteBody, readHead } from './read-head.ts';
@@ -132,7 +133,7 @@ function chunkedReader(buf: ByteBuffer, limits: Http1Limits, side: Side): Next {
           parts.push(piece);
           total += piece.length;
         }
-        return parts.length === 1 ? first : concat(parts, total);
+        return parts.length === 1 ? first : concatBytes(parts);
       }
       if (state === 'crlf') {
         await need(2);
@@ -152,16 +153,6 @@ function chunkedReader(buf: ByteBuffer, limits: Http1Limits, side: Side): Next {
       return { trailers: raw && raw.lines.length > 0 ? parseFields(raw, 0, side) : [] };
     }
   };
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 async function readChunkSize(buf: ByteBuffer, limits: Http1Limits, side: Side): Promise<number> {

@@ -6,6 +6,7 @@
  * @module
  */
 export { ByteReader } from './byte-reader.ts';
+export { concatBytes } from './concat.ts';
 export { requestFraming, responseFraming } from './framing.ts';
 export {
   connectionTokens,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from './concat.ts';
 import { equalsLower, getHeaders } from './headers.ts';
 import type { HttpError } from './http-error.ts';
 import { serializeResponseHead } from './serialize.ts';
@@ -129,8 +130,5 @@ export function errorResponse(error: Pick<HttpError, 'status' | 'message'>): Uin
       ['Connection', 'close'],
     ],
   });
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
+  return concatBytes([head, body]);
 }

@@ -22,6 +22,7 @@
  */
 import type { TcpConnection } from '../runtime/index.ts';
 import { ByteReader } from './byte-reader.ts';
+import { concatBytes } from './concat.ts';
 import { requestFraming } from './framing.ts';
 import { getHeader, isPersistent } from './headers.ts';
 import { HttpError } from './http-error.ts';
@@ -165,10 +166,7 @@ async function serveOne(
       out instanceof Uint8Array && plan.framing.kind === 'length' && out.length <= inlineBody;
     if (inline) {
       // Head and a small body in one write: one segment, one syscall.
-      const both = new Uint8Array(headBytes.length + out.length);
-      both.set(headBytes);
-      both.set(out, headBytes.length);
-      await writer.write(both);
+      await writer.write(concatBytes([headBytes, out]));
     } else {
       await writer.write(headBytes);
     }

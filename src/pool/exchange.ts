@@ -1,5 +1,6 @@
 import type { ResponseHead } from '../http1/index.ts';
 import {
+  concatBytes,
   HttpError,
   isPersistent,
   responseFraming,
@@ -215,10 +216,7 @@ async function writeRequest(
     req.framing.kind === 'length'
   ) {
     // One write, one segment: head and a small body together.
-    const both = new Uint8Array(head.byteLength + body.byteLength);
-    both.set(head);
-    both.set(body, head.byteLength);
-    return writer.write(both);
+    return writer.write(concatBytes([head, body]));
   }
   await writer.write(head);
   await writeBody(writer, body, req.framing, signal);
