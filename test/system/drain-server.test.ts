@@ -24,6 +24,23 @@ async function inflight(adminUrl: string): Promise<Record<string, number>> {
   return status.inflight;
 }
 
+/** A server with no quiet period, an agent, and one slow request (250 ms chunks) in flight. */
+async function oneSlowRequest(chunks: number, id: string) {
+  const upstream = await slowUpstream();
+  const server = await startServer(['--drain.quiet-period', '0', '--drain.quiet-period-max', '0']);
+  await startAgent(server, 'http', 'app', String(upstream.port));
+  const request = get(server.proxyUrl(`/slow?chunks=${chunks}&every=250`), {
+    ...app,
+    'x-request-id': id,
+  });
+  await waitUntil(
+    async () => (await inflight(server.adminUrl('/status'))).http === 1,
+    5000,
+    'in flight',
+  );
+  return { upstream, server, request };
+}
+
 describe('server drain', () => {
   test('tether drain under load - /ready 503 at once, quiet period serves and restarts, 50 slow requests finish, exit 0', async () => {
     const upstream = await slowUpstream();
@@ -200,23 +217,7 @@ describe('server drain', () => {
   });
 
   test('SIGINT twice - the first drains, the second stops at once and says so', async () => {
-    const upstream = await slowUpstream();
-    const server = await startServer([
-      '--drain.quiet-period',
-      '0',
-      '--drain.quiet-period-max',
-      '0',
-    ]);
-    await startAgent(server, 'http', 'app', String(upstream.port));
-    const long = get(server.proxyUrl('/slow?chunks=40&every=250'), {
-      ...app,
-      'x-request-id': 'long',
-    });
-    await waitUntil(
-      async () => (await inflight(server.adminUrl('/status'))).http === 1,
-      5000,
-      'in flight',
-    );
+    const { upstream, server, request: long } = await oneSlowRequest(40, 'long');
     signal(server.proc, 'SIGINT');
     await server.proc.waitFor(/waiting for in-flight work/, 5000);
     const secondAt = Date.now();
@@ -244,20 +245,7 @@ describe('server drain', () => {
       /tether: Cannot reach the admin port at http:\/\/127\.0\.0\.1:1: /,
     );
 
-    const upstream = await slowUpstream();
-    const server = await startServer([
-      '--drain.quiet-period',
-      '0',
-      '--drain.quiet-period-max',
-      '0',
-    ]);
-    await startAgent(server, 'http', 'app', String(upstream.port));
-    const slow = get(server.proxyUrl('/slow?chunks=12&every=250'), { ...app, 'x-request-id': 's' });
-    await waitUntil(
-      async () => (await inflight(server.adminUrl('/status'))).http === 1,
-      5000,
-      'in flight',
-    );
+    const { upstream, server, request: slow } = await oneSlowRequest(12, 's');
 
     const status = tether(['status', '--admin-url', `127.0.0.1:${server.adminPort}`, '--json']);
     assert.equal(await status.exited, 0, status.output());

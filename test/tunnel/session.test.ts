@@ -289,13 +289,7 @@ describe('Session', () => {
   test('1000-SYN burst, prompt acceptor, default backlog - the backlog is judged after the acceptor ran: none refused', async () => {
     const pair = sessionPair(quiet, quiet);
     let refusals = 0;
-    const serving = (async () => {
-      for (;;) {
-        const s = await pair.server.accept().catch(() => undefined);
-        if (!s) return;
-        void s.readable.pipeTo(s.writable).catch(() => {});
-      }
-    })();
+    const serving = echoEverything(pair.server, false);
     await Promise.all(
       Array.from({ length: 1000 }, async (_, i) => {
         const s = pair.client.open();
@@ -314,15 +308,8 @@ describe('Session', () => {
   test('1000 simultaneous opens, slow acceptor, default backlog - refused opens are safe to retry, none lost', async () => {
     const pair = sessionPair(quiet, quiet);
     let refusals = 0;
-    const serving = (async () => {
-      for (;;) {
-        const s = await pair.server.accept().catch(() => undefined);
-        if (!s) return;
-        void s.readable.pipeTo(s.writable).catch(() => {});
-        // One accept per event-loop turn: the backlog fills and overflows.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    })();
+    // One accept per event-loop turn: the backlog fills and overflows.
+    const serving = echoEverything(pair.server, true);
     const echo = async (i: number): Promise<void> => {
       const s = pair.client.open();
       const body = patternBytes(100, i + 1);
@@ -457,3 +444,13 @@ describe('Session', () => {
     pair.close();
   });
 });
+
+/** Accepts until the session closes and echoes every stream; optionally one per turn. */
+async function echoEverything(session: Session, onePerTurn: boolean): Promise<void> {
+  for (;;) {
+    const s = await session.accept().catch(() => undefined);
+    if (!s) return;
+    void s.readable.pipeTo(s.writable).catch(() => {});
+    if (onePerTurn) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
