@@ -5,6 +5,7 @@
  *
  *   npm run bench                      (bun scripts/bench.ts)
  *   BENCH_SECONDS=5 BENCH_ROUNDS=1     seconds per wrk case, interleaved rounds
+ *   BENCH_WARMUP=3                     seconds of unrecorded load per way before round 1
  *   BENCH_ONLY=http,download,ws,slow,idle,startup   run a subset
  *   BENCH_AGENT=deno                   run the agent from source on Deno instead of dist/tether
  *   BENCH_AGENT_ARGS='--flag=value …'  extra agent flags (experiments; default: none)
@@ -45,6 +46,12 @@ import { type HttpResult, wrk, wrkScript } from './bench/wrk.ts';
 const root = resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/**
+ * Every way gets this much unrecorded load first: Bun's JIT compiles tether's hot paths (and
+ * the upstream's) during the first seconds, which otherwise landed in round 1's c=1 case
+ * (measured: JIT and GC threads took a fifth of the server's CPU in its first 4 s).
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'http,download,ws,slow,idle,startup').split(','));
 const AGENT_RUNTIME = process.env.BENCH_AGENT === 'deno' ? 'deno' : 'bun';
 /** Extra agent flags for experiments; the reported run uses none (default settings). */
@@ -124,6 +131,23 @@ function urlFor(way: Way): string {
 }
 
 const headersFor = (way: Way) => (way === 'tether' ? ENDPOINT : {});
+
+/** WebSocket echo with 64 connections for `seconds` (scripts/bench/ws-echo.ts). */
+async function wsEcho(way: Way, seconds: number): Promise<WsResult> {
+  const h = way === 'tether' ? ['x-piko-endpoint:bench'] : [];
+  const out = await run(
+    bun,
+    [
+      join(root, 'scripts', 'bench', 'ws-echo.ts'),
+      `${urlFor(way).replace('http', 'ws')}/ws`,
+      '64',
+      String(seconds),
+      ...h,
+    ],
+    (seconds + 30) * 1000,
+  );
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as WsResult;
+}
 /** Each round starts with the next way, so no way always runs first or last. */
 const order = (round: number) => WAYS.map((_, i) => WAYS[(i + round) % WAYS.length]!);
 const empty = <T>(): PerWay<T> => ({ direct: [], nginx: [], tether: [] });
@@ -150,6 +174,7 @@ async function main() {
     agentRuntime: [AGENT_RUNTIME, ...AGENT_ARGS].join(' '),
     seconds: SECONDS,
     rounds: ROUNDS,
+    warmup: WARMUP,
     concurrency: CONCURRENCY,
     http: {},
     download: empty(),
@@ -196,6 +221,13 @@ async function main() {
   log(`ready (logs in ${dir})`);
 
   const script = wrkScript(dir);
+  if (WARMUP > 0 && (ONLY.has('http') || ONLY.has('download') || ONLY.has('ws'))) {
+    for (const way of WAYS) {
+      await wrk(script, urlFor(way), 32, WARMUP, headersFor(way));
+      if (ONLY.has('ws')) await wsEcho(way, WARMUP);
+    }
+    log(`warmed up (${WARMUP} s of GET${ONLY.has('ws') ? ' and WebSocket echo' : ''} per way)`);
+  }
   const httpCases: { key: string; path: string; c: number }[] = [
     ...CONCURRENCY.map((c) => ({ key: `get64-c${c}`, path: '/', c })),
     ...SIZES.map((s) => ({ key: `size${s}-c32`, path: `/size/${s}`, c: 32 })),
@@ -233,19 +265,7 @@ async function main() {
     }
     if (ONLY.has('ws')) {
       for (const way of order(round)) {
-        const h = way === 'tether' ? ['x-piko-endpoint:bench'] : [];
-        const out = await run(
-          bun,
-          [
-            join(root, 'scripts', 'bench', 'ws-echo.ts'),
-            `${urlFor(way).replace('http', 'ws')}/ws`,
-            '64',
-            String(SECONDS),
-            ...h,
-          ],
-          (SECONDS + 30) * 1000,
-        );
-        const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as WsResult;
+        const r = await wsEcho(way, SECONDS);
         results.ws[way].push(r);
         log(`ws ${way}: ${r.mps.toFixed(0)} msg/s p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`);
       }

@@ -20,6 +20,8 @@ export interface Results {
   agentRuntime: string;
   seconds: number;
   rounds: number;
+  /** Seconds of unrecorded load per way before round 1 (absent in older files). */
+  warmup?: number;
   concurrency: number[];
   /** Keyed `get64-c<N>` and `size<bytes>-c32`. */
   http: Record<string, PerWay<HttpResult>>;
@@ -98,7 +100,7 @@ export function markdown(r: Results): string {
   const m = r.machine;
   lines.push(
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Bun ${m.bun}, Deno ${m.deno}, nginx ${m.nginx}, ${m.wrk}.`,
-    `Run ${r.date}, commit ${r.commit}, ${r.rounds} round(s) of ${r.seconds} s per case, interleaved; tether agent on ${r.agentRuntime}. Cells: median (min–max over rounds).`,
+    `Run ${r.date}, commit ${r.commit}, ${r.rounds} round(s) of ${r.seconds} s per case, interleaved${r.warmup ? ` after ${r.warmup} s of warm-up per way` : ''}; tether agent on ${r.agentRuntime}. Cells: median (min–max over rounds).`,
     '',
     '| case | direct | nginx | tether | tether/direct | tether/nginx |',
     '|---|---|---|---|---|---|',
