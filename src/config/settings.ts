@@ -126,8 +126,8 @@ export const agentSettings = {
   },
   'http-client.max-idle-conns': {
     kind: { type: 'int', min: 0, max: 100_000 },
-    default: '64',
-    help: 'Idle connections kept per upstream',
+    default: '1024',
+    help: 'Idle connections kept per upstream; keep it above the concurrent requests one upstream sees, or connections are closed and reopened under load',
   },
   'http-client.max-conns': {
     kind: { type: 'int', min: 1, max: 1_000_000 },

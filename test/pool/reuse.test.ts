@@ -58,6 +58,38 @@ describe('pool - reuse', () => {
     }
   });
 
+  test("default settings: waves of 200 concurrent requests reuse the first wave's connections", {
+    timeout: 30_000,
+  }, async () => {
+    // A pool that closes what comes back above a small idle cap (64 was the default) opens a
+    // new connection for most requests of every later wave: churn and TIME_WAIT under load.
+    const up = await startUpstream({ kind: 'raw' });
+    const pool = new UpstreamPool();
+    const wave = async (n: number) => {
+      const sent = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          send(pool, up.origin, 'GET', `/w${n}/${i}`, { headers: [['X-Delay-Ms', '200']] }),
+        ),
+      );
+      assert.equal(sent.filter((r) => r.text === 'ok').length, 200);
+    };
+    try {
+      await wave(0);
+      const first = pool.stats().created;
+      assert.ok(first > 150, `the first wave ran concurrently (${first} connections)`);
+      for (let n = 1; n <= 3; n++) await wave(n);
+      const s = pool.stats();
+      assert.deepEqual(
+        { created: s.created, reused: s.reused },
+        { created: first, reused: 800 - first },
+      );
+      assert.equal((await up.stats()).connections, first);
+    } finally {
+      await pool.close();
+      await up.stop();
+    }
+  });
+
   test('Connection: close on every response: 1000 requests, 1000 connections, none reused', {
     timeout: 60_000,
   }, async () => {
