@@ -83,7 +83,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi_temp;
   uwsgi_temp_path ${dir}/uwsgi_temp;
   scgi_temp_path ${dir}/scgi_temp;
-  upstream bench { server 127.0.0.1:${upstream}; keepalive 64; }
+  upstream bench { server 127.0.0.1:${upstream}; keepalive 512; }
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   server {
     listen 127.0.0.1:${listen};
