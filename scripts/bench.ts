@@ -148,6 +148,7 @@ async function wsEcho(way: Way, seconds: number): Promise<WsResult> {
   );
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as WsResult;
 }
+
 /** Each round starts with the next way, so no way always runs first or last. */
 const order = (round: number) => WAYS.map((_, i) => WAYS[(i + round) % WAYS.length]!);
 const empty = <T>(): PerWay<T> => ({ direct: [], nginx: [], tether: [] });
