@@ -1,3 +1,4 @@
+import { concatBytes } from '../../src/http1/index.ts';
 import {
   FrameDecoder,
   type FrameTransport,
@@ -107,19 +108,9 @@ export async function waitFor(
 /** Reads a readable to the end and returns all bytes. */
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
   const reader = readable.getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    chunks.push(r.value);
-    total += r.value.length;
-  }
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+  return concatBytes(chunks);
 }
 
 /** Deterministic pseudo-random bytes. */

@@ -1,5 +1,6 @@
 // Shared helpers for the runtime tests (not a test file itself).
 import { createHash, randomBytes } from 'node:crypto';
+import { concatBytes } from '../../src/http1/index.ts';
 
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
@@ -21,18 +22,8 @@ export async function* chunks<T>(readable: ReadableStream<T>): AsyncGenerator<T>
 /** Reads a stream to its end and returns everything as one array. */
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of chunks(readable)) {
-    parts.push(chunk);
-    length += chunk.byteLength;
-  }
-  const all = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part, offset);
-    offset += part.byteLength;
-  }
-  return all;
+  for await (const chunk of chunks(readable)) parts.push(chunk);
+  return concatBytes(parts);
 }
 
 export async function readText(readable: ReadableStream<Uint8Array>): Promise<string> {
