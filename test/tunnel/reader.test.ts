@@ -7,6 +7,15 @@ const quiet = { heartbeatInterval: 0, heartbeatTimeout: 0 };
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
+/** A stream that has sent one byte, and the accepting side with its reader. */
+async function oneByteAccepted() {
+  const pair = sessionPair(quiet, quiet);
+  const stream = pair.client.open();
+  await stream.writable.getWriter().write(text.encode('x'));
+  const peer = await pair.server.accept();
+  return { pair, stream, peer, reader: peer.reader() };
+}
+
 describe('tunnel - stream.reader()', () => {
   test('reads what the peer wrote, in order, then done at its FIN', async () => {
     const pair = sessionPair(quiet, quiet);
@@ -48,11 +57,7 @@ describe('tunnel - stream.reader()', () => {
   });
 
   test('a reset fails a pending read and every later one', async () => {
-    const pair = sessionPair(quiet, quiet);
-    const stream = pair.client.open();
-    await stream.writable.getWriter().write(text.encode('x'));
-    const peer = await pair.server.accept();
-    const reader = peer.reader();
+    const { pair, stream, reader } = await oneByteAccepted();
     await reader.read();
     const pending = reader.read();
     stream.reset();
@@ -62,11 +67,7 @@ describe('tunnel - stream.reader()', () => {
   });
 
   test('cancel() resets the stream; one reader only, and then no readable', async () => {
-    const pair = sessionPair(quiet, quiet);
-    const stream = pair.client.open();
-    await stream.writable.getWriter().write(text.encode('x'));
-    const peer = await pair.server.accept();
-    const reader = peer.reader();
+    const { pair, stream, peer, reader } = await oneByteAccepted();
     assert.throws(() => peer.reader(), /already has a reader/);
     assert.throws(() => peer.readable, /read through reader\(\)/);
     await reader.cancel();
