@@ -10,6 +10,15 @@ const MAX_DATA_FRAME = 64 * 1024;
  * queue without end; past this many the session gives up (the transport is stalled anyway).
  */
 const MAX_CONTROL_FRAMES = 262_144;
+/**
+ * Once this many frames are queued in one turn they leave at the end of the current
+ * microtask instead of the turn: the peer starts on them while this process goes on reading
+ * its other sockets. With one end-of-turn batch, each process of the chain (client, server,
+ * agent, upstream) waited for the whole wave before it, and a quarter of 2 cores stayed
+ * idle at c=32; 16 keeps batches large (a message per about 8 requests). Measured in
+ * interleaved pairs: GET c=32 +8 to +26 % req/s, c=128 +18 to +21 %; 4 cost more CPU than it won.
+ */
+export const EARLY_FLUSH_FRAMES = 16;
 
 /**
  * One message buffer shared by every session of the process, for transports that are done
@@ -37,6 +46,9 @@ export class FrameWriter {
   #ready: TunnelStream[] = [];
   #readyHead = 0;
   #scheduled = false;
+  /** Frames queued since the last flush, and whether an early flush is due. */
+  #queued = 0;
+  #early = false;
   #blocked = false;
   #stopped = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -110,6 +122,10 @@ export class FrameWriter {
   }
 
   #schedule(): void {
+    if (++this.#queued >= EARLY_FLUSH_FRAMES && !this.#early && !this.#blocked) {
+      this.#early = true;
+      queueMicrotask(this.#earlyFlush);
+    }
     if (this.#scheduled || this.#blocked) return;
     this.#scheduled = true;
     // End of this event-loop turn, not of this microtask: a response head, its body (which
@@ -120,8 +136,18 @@ export class FrameWriter {
     setImmediate(this.#flush);
   }
 
+  readonly #earlyFlush = (): void => {
+    this.#early = false;
+    this.#send();
+  };
+
   readonly #flush = (): void => {
     this.#scheduled = false;
+    this.#send();
+  };
+
+  #send(): void {
+    this.#queued = 0;
     while (!this.#blocked && !this.#stopped) {
       const message = this.#build();
       if (message === undefined) return;
@@ -134,7 +160,7 @@ export class FrameWriter {
       }
       if (!accepted) this.#block();
     }
-  };
+  }
 
   #block(): void {
     this.#blocked = true;

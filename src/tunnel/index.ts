@@ -33,6 +33,7 @@ export {
   INITIAL_STREAM_WINDOW,
   PROTOCOL_VERSION,
 } from './frame.ts';
+export { EARLY_FLUSH_FRAMES } from './frame-writer.ts';
 export { Session } from './session.ts';
 export type { Stream } from './stream.ts';
 export type { FrameTransport } from './transport.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  EARLY_FLUSH_FRAMES,
   encodeHeader,
   Flag,
   FrameDecoder,
@@ -78,18 +79,48 @@ describe('Session', () => {
     session.close();
   });
 
-  test('writes - header and payload and many small frames are coalesced into one message', async () => {
+  test('writes - header and payload and the small frames of one turn are coalesced into one message', async () => {
     const transport = new RecordingTransport();
     const session = Session.server(transport, quiet);
-    const streams = Array.from({ length: 20 }, () => session.open());
+    // 6 SYNs + 6 Data frames: fewer than EARLY_FLUSH_FRAMES, so nothing leaves early.
+    const streams = Array.from({ length: 6 }, () => session.open());
     const writers = streams.map((s) => s.writable.getWriter());
     await Promise.all(writers.map((w) => w.ready));
     await Promise.all(writers.map((w) => w.write(patternBytes(100))));
-    // The 20 SYNs may or may not share the data's message, but the 20 Data frames (header +
+    // The SYNs may or may not share the data's message, but the Data frames (header +
     // payload each) always travel together in one.
     assert.ok(transport.messages.length <= 2, `${transport.messages.length} messages`);
-    assert.equal(transport.bytes().length, 20 * 12 + 20 * 112);
-    assert.ok(transport.messages.at(-1)!.length >= 20 * 112);
+    assert.equal(transport.bytes().length, 6 * 12 + 6 * 112);
+    assert.ok(transport.messages.at(-1)!.length >= 6 * 112);
+    session.close();
+  });
+
+  test('writes - a large wave starts leaving before the turn ends, in batches of at least EARLY_FLUSH_FRAMES', async () => {
+    const transport = new RecordingTransport();
+    const session = Session.server(transport, quiet);
+    const streams = Array.from({ length: 64 }, () => session.open());
+    await waitFor(() => transport.messages.length === 1); // the 64 SYNs
+    // One write per task, as requests arriving on 64 client sockets in one event-loop turn.
+    await Promise.all(
+      streams.map(
+        (s) =>
+          new Promise<void>((resolve, reject) =>
+            setImmediate(() => {
+              const writer = s.writable.getWriter();
+              writer.write(patternBytes(100)).then(resolve, reject);
+              writer.releaseLock();
+            }),
+          ),
+      ),
+    );
+    await waitFor(() => transport.bytes().length === 64 * 12 + 64 * 112);
+    const dataMessages = transport.messages.slice(1);
+    const perMessage = dataMessages.map((m) => m.length / 112);
+    // One end-of-turn message would make the peer wait for the whole wave.
+    assert.ok(dataMessages.length >= 2, `data frames per message: ${perMessage.join(', ')}`);
+    for (const count of perMessage.slice(0, -1)) {
+      assert.ok(count >= EARLY_FLUSH_FRAMES, `data frames per message: ${perMessage.join(', ')}`);
+    }
     session.close();
   });
 
