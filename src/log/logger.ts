@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { type ConsolaInstance, createConsola, type LogObject } from 'consola';
+import { type ConsolaInstance, createConsola } from 'consola';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -50,7 +50,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const journald = Boolean(env.JOURNAL_STREAM);
   const fancy = options.format !== 'json' && isTTY && !env.NO_COLOR && !journald && !options.write;
   if (!fancy) {
-    const format = options.format === 'json' ? jsonLine : (o: LogObject) => textLine(o, journald);
+    const format = options.format === 'json' ? jsonLine : (o: Line) => textLine(o, journald);
     const write = options.write;
     // A given `write` gets each line at once; stderr gets them in batches, formatted then.
     const sink = write ? (line: () => string) => write(line()) : stderrLines();
@@ -72,7 +72,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
  */
 function plain(
   write: (line: () => string) => void,
-  format: (o: LogObject) => string,
+  format: (o: Line) => string,
   level: LogLevel,
   tag: string,
 ): Logger {
@@ -80,8 +80,8 @@ function plain(
   const emit = (type: LogLevel) => {
     if (CONSOLA_LEVEL[type] > max) return () => {};
     return (message: string, fields?: Fields) => {
-      const o = { type, tag, args: fields ? [message, fields] : [message], date: new Date() };
-      write(() => format(o as unknown as LogObject));
+      const o: Line = { type, tag, message, fields, time: Date.now() };
+      write(() => format(o));
     };
   };
   return loggerOf(level, emit, (child) =>
@@ -94,6 +94,19 @@ const flushLinesAt = 512;
 let pending: (() => string)[] = [];
 let scheduled = false;
 let exitHooked = false;
+/**
+ * Rendered batches fd 2 has not taken yet (a full non-blocking pipe). tether writes them
+ * itself, in order, instead of through process.stderr: at exit a direct write overtook a
+ * batch the stream still held, and one written through the stream at exit could be lost.
+ */
+let unwritten: Uint8Array[] = [];
+let unwrittenBytes = 0;
+let retrying = false;
+let dropped = 0;
+/** Past this much output that stderr does not take, lines are counted and dropped. */
+const unwrittenLimit = 16 * 1024 * 1024;
+const retryMs = 5;
+const encoder = new TextEncoder();
 
 /**
  * Lines to stderr, gathered for up to 10 ms (or 512 lines), then formatted and written
@@ -106,8 +119,11 @@ function stderrLines(): (line: () => string) => void {
   if (!exitHooked) {
     exitHooked = true;
     process.on('exit', () => {
-      if (pending.length === 0) return;
-      writeAllSync(new TextEncoder().encode(render()));
+      // An earlier batch still queued in the stream (a full pipe): the rest goes after it,
+      // through the stream, which the runtime flushes at exit; a direct write would overtake it.
+      if (pending.length > 0) queue(render());
+      for (const bytes of unwritten) writeAllSync(bytes);
+      unwritten = [];
     });
   }
   return (line) => {
@@ -160,7 +176,54 @@ function render(): string {
 function flushLines(): void {
   scheduled = false;
   if (pending.length === 0) return;
-  process.stderr.write(render());
+  queue(render());
+  writeSome();
+}
+
+function queue(text: string): void {
+  if (unwrittenBytes > unwrittenLimit) {
+    dropped += text.split('\n').length - 1;
+    return;
+  }
+  if (dropped > 0) {
+    text = `log: ${dropped} lines dropped, stderr was not taking them\n${text}`;
+    dropped = 0;
+  }
+  const bytes = encoder.encode(text);
+  unwritten.push(bytes);
+  unwrittenBytes += bytes.length;
+}
+
+/** Writes what fd 2 takes now; retries the rest shortly (never blocks on a full pipe). */
+function writeSome(): void {
+  while (unwritten.length > 0) {
+    const bytes = unwritten[0]!;
+    let n: number;
+    try {
+      n = writeSync(2, bytes);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EAGAIN') {
+        unwritten = []; // stderr is gone
+        unwrittenBytes = 0;
+        return;
+      }
+      n = 0;
+    }
+    unwrittenBytes -= n;
+    if (n === bytes.length) unwritten.shift();
+    else {
+      unwritten[0] = bytes.subarray(n);
+      if (!retrying) {
+        retrying = true;
+        const timer = setTimeout(() => {
+          retrying = false;
+          writeSome();
+        }, retryMs) as { unref?: () => void };
+        timer.unref?.();
+      }
+      return;
+    }
+  }
 }
 
 function wrap(consola: ConsolaInstance, level: LogLevel): Logger {
@@ -186,23 +249,43 @@ function loggerOf(
   };
 }
 
-function splitArgs(o: LogObject): { message: string; fields: Fields | undefined } {
-  const [first, second] = o.args as [unknown, unknown];
-  return {
-    message: first instanceof Error ? first.message : String(first ?? ''),
-    fields: second && typeof second === 'object' ? (second as Fields) : undefined,
-  };
+/** One line of the plain logger, formatted later (see stderrLines). */
+interface Line {
+  readonly type: LogLevel;
+  readonly tag: string;
+  readonly message: string;
+  readonly fields: Fields | undefined;
+  /** Milliseconds since the epoch. */
+  readonly time: number;
 }
 
-function textLine(o: LogObject, journald: boolean): string {
-  const { message, fields } = splitArgs(o);
-  let line = journald
-    ? `<${SYSLOG[o.type] ?? 6}>`
-    : `${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} `;
+let isoMs = -1;
+let isoText = '';
+
+/** ISO 8601 time, made once per millisecond: an access log writes many lines per ms. */
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+const LEVEL_TEXT: Record<LogLevel, string> = {
+  debug: 'DEBUG',
+  info: 'INFO ',
+  warn: 'WARN ',
+  error: 'ERROR',
+};
+
+function textLine(o: Line, journald: boolean): string {
+  const fields = o.fields;
+  let line = journald ? `<${SYSLOG[o.type] ?? 6}>` : `${isoTime(o.time)} ${LEVEL_TEXT[o.type]} `;
   if (o.tag) line += `[${o.tag}] `;
-  line += message;
+  line += o.message;
   if (fields) {
-    for (const [k, v] of Object.entries(fields)) {
+    for (const k in fields) {
+      const v = fields[k];
       if (v === undefined) continue;
       const s = typeof v === 'string' ? v : v instanceof Error ? v.message : JSON.stringify(v);
       line += ` ${k}=${/[\s"=]/.test(s) ? JSON.stringify(s) : s}`;
@@ -211,16 +294,19 @@ function textLine(o: LogObject, journald: boolean): string {
   return line;
 }
 
-function jsonLine(o: LogObject): string {
-  const { message, fields } = splitArgs(o);
+function jsonLine(o: Line): string {
+  const fields = o.fields;
   const record: Record<string, unknown> = {
-    time: o.date.toISOString(),
+    time: isoTime(o.time),
     level: o.type,
-    msg: message,
+    msg: o.message,
   };
   if (o.tag) record.subsystem = o.tag;
   if (fields) {
-    for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? v.message : v;
+    for (const k in fields) {
+      const v = fields[k];
+      record[k] = v instanceof Error ? v.message : v;
+    }
   }
   return JSON.stringify(record);
 }

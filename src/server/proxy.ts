@@ -84,14 +84,18 @@ export function createProxyHandler(options: ProxyOptions) {
         framing,
         upgrade,
         options,
+        // One line per request: fields listed out, no spreads (an undefined error is left out).
         (status, bytes, error) =>
           log.info('request', {
-            ...access,
+            method: access.method,
+            host: access.host,
+            path: access.path,
+            endpoint,
             status,
             bytes,
             durationMs: elapsed(started),
             agent: agent.remoteAddress,
-            ...(error ? { error } : {}),
+            error,
           }),
       );
       if (attempt.kind === 'retry') {
