@@ -32,8 +32,9 @@ let scratch = new Uint8Array(0);
  * ahead of data so heartbeats never starve behind a bulk transfer. Data is not queued here:
  * streams with a pending chunk and send window wait in a ready queue and are served round
  * robin, so memory is bounded by the peer's windows. Everything pending is coalesced into as
- * few messages as possible (up to `maxMessageSize`), flushed once per event-loop turn, and each payload
- * byte is copied exactly once, into the message.
+ * few messages as possible (up to `maxMessageSize`), flushed at the end of the event-loop
+ * turn or as soon as EARLY_FLUSH_FRAMES are queued, and each payload byte is copied exactly
+ * once, into the message.
  */
 export class FrameWriter {
   readonly #transport: FrameTransport;
