@@ -164,14 +164,33 @@ describe('scenarios C and E through the full path', () => {
       paced('node-ka', 5_000, 7),
       paced('silent-close', 4_000, 8),
     ]);
-    for (const [upstream, run] of [
-      [node, nodeRun],
-      [silent, silentRun],
+    for (const [upstream, run, closesSilently] of [
+      [node, nodeRun, false],
+      [silent, silentRun, true],
     ] as const) {
-      assert.deepEqual(run.failures, []);
+      // Closing at the same moment as the pace, the silent upstream can close a connection
+      // while a request is on its way over it (a window of well under a millisecond, seen
+      // once in many CI runs). A GET is then retried on a fresh connection; a POST cannot be
+      // (its bytes were written), and 502 reused-connection is the safe answer. Nothing else
+      // may fail, and every other POST runs exactly once; a refused one never ran.
+      const refused = new Set<string>();
+      const failures = run.failures.filter((f) => {
+        const raced = /^POST (\d+): 502 .*closed a reused connection/.exec(f);
+        if (!closesSilently || raced === null) return true;
+        refused.add(`silent-close-${raced[1]}`);
+        return false;
+      });
+      assert.deepEqual(failures, []);
       const stats = await upstream.stats();
-      for (const id of run.posts) assert.equal(stats.executions[id], 1, `${id} executed once`);
-      assert.equal(stats.methods.POST, run.posts.length, 'POST executions = POSTs sent');
+      for (const id of run.posts) {
+        const expected = refused.has(id) ? 0 : 1;
+        assert.equal(stats.executions[id] ?? 0, expected, `${id} executed ${expected} times`);
+      }
+      assert.equal(
+        stats.methods.POST ?? 0,
+        run.posts.length - refused.size,
+        'POST executions = POSTs answered',
+      );
     }
     // Node advertises timeout=5, so the agent evicts at 3 s and every paced request met a
     // connection at the end of its life. (For the silent upstream, closing at exactly the
