@@ -119,8 +119,7 @@ function stderrLines(): (line: () => string) => void {
   if (!exitHooked) {
     exitHooked = true;
     process.on('exit', () => {
-      // An earlier batch still queued in the stream (a full pipe): the rest goes after it,
-      // through the stream, which the runtime flushes at exit; a direct write would overtake it.
+      // What fd 2 has not taken yet, then the lines not rendered yet: in order, synchronously.
       if (pending.length > 0) queue(render());
       for (const bytes of unwritten) writeAllSync(bytes);
       unwritten = [];

@@ -95,7 +95,7 @@ export function createProxyHandler(options: ProxyOptions) {
             bytes,
             durationMs: elapsed(started),
             agent: agent.remoteAddress,
-            error,
+            error: error || undefined,
           }),
       );
       if (attempt.kind === 'retry') {
