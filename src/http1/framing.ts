@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { getHeaders, listTokens } from './headers.ts';
+import { equalsLower } from './headers.ts';
 import { protocolError, type Side } from './http-error.ts';
 import type { BodyFraming, RequestHead, ResponseHead } from './types.ts';
 
@@ -44,11 +44,22 @@ function explicitFraming(
   minor: 0 | 1,
   side: Side,
 ): BodyFraming | 'close' | undefined {
-  const codings = listTokens(headers, 'transfer-encoding');
-  const lengths = getHeaders(headers, 'content-length');
-  const hasTe = codings.length > 0 || getHeaders(headers, 'transfer-encoding').length > 0;
-  if (hasTe) {
-    if (lengths.length > 0) {
+  // One pass over the fields, runs for every message on both hops: only names of length
+  // 17 or 14 can match, and lists are made only for fields that are present.
+  let te: string[] | undefined;
+  let lengths: string[] | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (name.length === 17 && equalsLower(name, 'transfer-encoding')) {
+      te ??= [];
+      te.push(value);
+    } else if (name.length === 14 && equalsLower(name, 'content-length')) {
+      lengths ??= [];
+      lengths.push(value);
+    }
+  }
+  if (te !== undefined) {
+    if (lengths !== undefined) {
       throw protocolError(
         side,
         400,
@@ -56,6 +67,7 @@ function explicitFraming(
         'Invalid message: both Transfer-Encoding and Content-Length',
       );
     }
+    const codings = tokens(te);
     if (minor === 0) {
       // §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty.
       throw protocolError(
@@ -88,10 +100,11 @@ function explicitFraming(
     }
     return { kind: 'chunked' };
   }
-  if (lengths.length === 0) return undefined;
+  if (lengths === undefined) return undefined;
   let length: number | undefined;
   for (const value of lengths) {
-    for (const part of value.split(',')) {
+    // The usual single value needs no split.
+    for (const part of value.includes(',') ? value.split(',') : [value]) {
       const n = parseLength(part.trim());
       if (n === undefined) {
         throw protocolError(side, 400, 'bad-content-length', 'Invalid message: bad Content-Length');
@@ -118,4 +131,16 @@ function parseLength(s: string): number | undefined {
     if (c < 48 || c > 57) return undefined;
   }
   return Number(s);
+}
+
+/** Lower-cased, comma-separated tokens of `values`, empty elements dropped. */
+function tokens(values: string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    for (const part of value.split(',')) {
+      const token = part.trim().toLowerCase();
+      if (token !== '') out.push(token);
+    }
+  }
+  return out;
 }
