@@ -120,7 +120,8 @@ function stderrLines(): (line: () => string) => void {
     exitHooked = true;
     process.on('exit', () => {
       // What fd 2 has not taken yet, then the lines not rendered yet: in order, synchronously.
-      if (pending.length > 0) queue(render());
+      // Past the limit too: this is the last chance to say that lines were dropped.
+      if (pending.length > 0 || dropped > 0) queue(render(), true);
       for (const bytes of unwritten) writeAllSync(bytes);
       unwritten = [];
     });
@@ -179,8 +180,8 @@ function flushLines(): void {
   writeSome();
 }
 
-function queue(text: string): void {
-  if (unwrittenBytes > unwrittenLimit) {
+function queue(text: string, force = false): void {
+  if (!force && unwrittenBytes > unwrittenLimit) {
     dropped += text.split('\n').length - 1;
     return;
   }
@@ -193,7 +194,12 @@ function queue(text: string): void {
   unwrittenBytes += bytes.length;
 }
 
-/** Writes what fd 2 takes now; retries the rest shortly (never blocks on a full pipe). */
+/**
+ * Writes what fd 2 takes now; retries the rest shortly. Bun makes a piped fd 2 non-blocking,
+ * so a stderr nobody reads never stalls the process (output waits here, up to the limit).
+ * Deno leaves it blocking: a full pipe then blocks the write, as in most programs, and no
+ * line is lost (test/log, "a stderr nobody reads").
+ */
 function writeSome(): void {
   while (unwritten.length > 0) {
     const bytes = unwritten[0]!;

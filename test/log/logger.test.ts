@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/log/index.ts';
@@ -75,4 +75,67 @@ test('createLogger - stderr lines written a turn at a time are all out, in order
     .map((line) => Number(/ n=(\d+)$/.exec(line)?.[1]));
   assert.equal(numbers.length, 5000);
   assert.ok(numbers.every((n, i) => n === i));
+});
+
+test('createLogger - a stderr nobody reads: Bun keeps logging and reports what it dropped past 16 MiB; Deno blocks and loses nothing', async () => {
+  const fixture = fileURLToPath(new URL('./fixtures/log-unread-stderr.ts', import.meta.url));
+  const count = 70_000; // about 21 MiB of lines
+  const deno = 'Deno' in globalThis;
+  const command = deno
+    ? [process.execPath, 'run', '-A', '--no-check', fixture, String(count)]
+    : [process.execPath, fixture, String(count)];
+  const child = spawn(command[0]!, command.slice(1), { stdio: 'pipe', timeout: 60_000 });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const logged = new Promise<void>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      out += data.toString();
+      if (out.includes('logged\n')) resolve();
+    });
+  });
+  const chunks: Buffer[] = [];
+  const readStderr = () => child.stderr!.on('data', (data: Buffer) => chunks.push(data));
+  if (deno) {
+    // fd 2 stays blocking under Deno: the fixture only gets through its lines while we read.
+    readStderr();
+    await logged;
+  } else {
+    // Under Bun the fixture logs all its lines while nobody reads stderr.
+    await logged;
+    readStderr();
+  }
+  child.stdin!.write('go\n');
+  assert.equal(await exited, 0);
+  const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
+  assert.match(lines.at(-1)!, /\[fixture\] last$/);
+  const numberOf = (line: string | undefined) => Number(/ n=(\d+)$/.exec(line ?? '')?.[1] ?? -1);
+  if (deno) {
+    assert.equal(lines.length, count + 1);
+    assert.ok(
+      lines.slice(0, count).every((line, i) => numberOf(line) === i),
+      'every line, in order',
+    );
+    return;
+  }
+  // Lines 0..k-1; one notice for the D lines dropped after them; then the lines still
+  // pending at exit, if any (up to count-1); then the last line. Nothing else.
+  const notice = lines.findIndex((line) => line.startsWith('log: '));
+  assert.ok(notice > 0, 'a notice of dropped lines');
+  const numbered = lines.slice(0, notice);
+  assert.ok(
+    numbered.every((line, i) => numberOf(line) === i),
+    'lines before the notice in order, none missing',
+  );
+  const tail = lines.slice(notice + 1, -1);
+  const first = count - tail.length;
+  assert.ok(
+    tail.every((line, i) => numberOf(line) === first + i),
+    'lines after the notice are the newest, in order',
+  );
+  const dropped = first - notice;
+  assert.ok(dropped > 0, 'some lines were dropped');
+  assert.equal(lines[notice], `log: ${dropped} lines dropped, stderr was not taking them`);
+  const bytes = numbered.reduce((n, line) => n + line.length + 1, 0);
+  const MiB = 1024 * 1024;
+  assert.ok(bytes > 16 * MiB && bytes < 17 * MiB, `${bytes} bytes of lines before the notice`);
 });
