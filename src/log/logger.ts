@@ -106,6 +106,8 @@ let dropped = 0;
 /** Past this much output that stderr does not take, lines are counted and dropped. */
 const unwrittenLimit = 16 * 1024 * 1024;
 const retryMs = 5;
+/** How long the exit hook keeps trying to write what stderr has not taken. */
+const exitWriteMs = 2000;
 const encoder = new TextEncoder();
 
 /**
@@ -122,7 +124,10 @@ function stderrLines(): (line: () => string) => void {
       // What fd 2 has not taken yet, then the lines not rendered yet: in order, synchronously.
       // Past the limit too: this is the last chance to say that lines were dropped.
       if (pending.length > 0 || dropped > 0) queue(render(), true);
-      for (const bytes of unwritten) writeAllSync(bytes);
+      // One deadline for all of it: up to 16 MiB wait in ~150 KiB batches, and a stderr that
+      // takes nothing must not hold the exit for 2 s per batch (minutes; systemd kills first).
+      const deadline = Date.now() + exitWriteMs;
+      for (const bytes of unwritten) if (!writeAllSync(bytes, deadline)) break;
       unwritten = [];
     });
   }
@@ -142,20 +147,21 @@ function stderrLines(): (line: () => string) => void {
 
 /**
  * Writes to stderr before the process ends. The runtime may have made fd 2 non-blocking
- * (a pipe to journald or a test): partial writes and EAGAIN are retried, for 2 s at most.
+ * (a pipe to journald or a test): partial writes and EAGAIN are retried until `deadline`.
+ * True when every byte was written.
  */
-function writeAllSync(bytes: Uint8Array): void {
-  const deadline = Date.now() + 2000;
+function writeAllSync(bytes: Uint8Array, deadline: number): boolean {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   let at = 0;
   while (at < bytes.length && Date.now() < deadline) {
     try {
       at += writeSync(2, bytes, at, bytes.length - at);
     } catch (error) {
-      if ((error as { code?: string }).code !== 'EAGAIN') return; // stderr is gone
+      if ((error as { code?: string }).code !== 'EAGAIN') return false; // stderr is gone
       Atomics.wait(pause, 0, 0, 1);
     }
   }
+  return at === bytes.length;
 }
 
 function render(): string {

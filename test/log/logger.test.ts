@@ -139,3 +139,28 @@ test('createLogger - a stderr nobody reads: Bun keeps logging and reports what i
   const MiB = 1024 * 1024;
   assert.ok(bytes > 16 * MiB && bytes < 17 * MiB, `${bytes} bytes of lines before the notice`);
 });
+
+test('createLogger - a stderr nobody reads does not hold the exit: one 2 s deadline for everything still unwritten', {
+  skip:
+    'Deno' in globalThis
+      ? 'Deno keeps fd 2 blocking: a full pipe blocks the write at exit, as in most programs'
+      : false,
+}, async () => {
+  const fixture = fileURLToPath(new URL('./fixtures/log-unread-stderr.ts', import.meta.url));
+  // About 16 MiB wait in ~110 batches at exit; with 2 s per batch the exit took minutes.
+  const child = spawn(process.execPath, [fixture, '70000'], { stdio: 'pipe', timeout: 30_000 });
+  const exited = new Promise<[number | null, string | null]>((resolve) =>
+    child.on('exit', (code, signal) => resolve([code, signal])),
+  );
+  await new Promise<void>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      out += data.toString();
+      if (out.includes('logged\n')) resolve();
+    });
+  });
+  child.stdin!.write('go\n');
+  // stderr is never read: the exit hook gets EAGAIN until its deadline, then gives up.
+  assert.deepEqual(await exited, [0, null]);
+  child.stderr!.destroy();
+});
