@@ -61,7 +61,18 @@ for (const rt of runtimes) {
             ...paths,
           ],
         ]
-      : [bin('deno'), ['test', '-A', '--no-check', `--junit-path=${report}`, ...paths]];
+      : [
+          bin('deno'),
+          // expose-gc: tests of what long-lived objects let go of (test/_harness/gc.ts).
+          [
+            'test',
+            '-A',
+            '--no-check',
+            '--v8-flags=--expose-gc',
+            `--junit-path=${report}`,
+            ...paths,
+          ],
+        ];
   console.log(`\n=== ${rt}: ${cmd[0].split('/').pop()} ${cmd[1].join(' ')}\n`);
   const run = spawnSync(cmd[0], cmd[1], { cwd: root, env, stdio: 'inherit' });
   const counts = existsSync(report) ? countJunit(readFileSync(report, 'utf8')) : undefined;
