@@ -65,7 +65,10 @@ const deno = join(root, 'node_modules', '.bin', 'deno');
 const tether = join(root, 'dist', 'tether');
 const dir = mkdtempSync(join(tmpdir(), 'tether-bench-'));
 const downloadFile = `/dev/shm/tether-bench-${process.pid}.bin`;
-const base = 20_000 + (process.pid % 2000) * 10;
+// Fixed ports below the kernel's ephemeral range: a port there may be held by a client
+// socket in TIME_WAIT from an earlier run (wrk, nginx, the pool), and nothing can listen on
+// it until that ends (seen as "address in use" when runs followed each other).
+const base = 20_000 + (process.pid % Math.floor((ephemeralLow() - 20_010) / 10)) * 10;
 const port = {
   upstream: base,
   nginx: base + 1,
@@ -77,6 +80,18 @@ const port = {
   admin2: base + 7,
 };
 const ENDPOINT = { 'x-piko-endpoint': 'bench' };
+
+/** The first port of `net.ipv4.ip_local_port_range` (32768 unless changed). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return low > 21_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
 
 function log(message: string) {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -229,6 +244,13 @@ async function main() {
     }
     log(`warmed up (${WARMUP} s of GET${ONLY.has('ws') ? ' and WebSocket echo' : ''} per way)`);
   }
+  // Memory across the run: RSS after warm-up and after every case, so a server or agent
+  // that keeps something per request shows it (one once kept every stream of the last 75 s).
+  const serverWarmKiB = rssKiB(server.pid);
+  const agentWarmKiB = rssKiB(agent.pid);
+  let serverSmallPeakKiB = serverWarmKiB;
+  let agentSmallPeakKiB = agentWarmKiB;
+  let smallRequests = 0;
   const httpCases: { key: string; path: string; c: number }[] = [
     ...CONCURRENCY.map((c) => ({ key: `get64-c${c}`, path: '/', c })),
     ...SIZES.map((s) => ({ key: `size${s}-c32`, path: `/size/${s}`, c: 32 })),
@@ -240,6 +262,11 @@ async function main() {
         for (const way of order(round)) {
           const r = await wrk(script, urlFor(way) + k.path, k.c, SECONDS, headersFor(way));
           results.http[k.key]![way].push(r);
+          if (way === 'tether' && k.path === '/') {
+            smallRequests += r.requests;
+            serverSmallPeakKiB = Math.max(serverSmallPeakKiB, rssKiB(server.pid));
+            agentSmallPeakKiB = Math.max(agentSmallPeakKiB, rssKiB(agent.pid));
+          }
           log(
             `${k.key} ${way}: ${r.rps.toFixed(0)} req/s p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`,
           );
@@ -272,6 +299,21 @@ async function main() {
       }
     }
   }
+  const tetherRequests = Object.values(results.http).reduce(
+    (sum, perWay) => sum + perWay.tether.reduce((n, r) => n + r.requests, 0),
+    0,
+  );
+  results.memory = {
+    smallRequests,
+    requests: tetherRequests + results.download.tether.length,
+    wsMessages: results.ws.tether.reduce((n, r) => n + r.messages, 0),
+    serverWarmKiB,
+    serverSmallPeakKiB,
+    serverEndKiB: rssKiB(server.pid),
+    agentWarmKiB,
+    agentSmallPeakKiB,
+    agentEndKiB: rssKiB(agent.pid),
+  };
   rmSync(downloadFile, { force: true });
   await agent.stop();
   await server.stop();

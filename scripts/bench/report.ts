@@ -11,6 +11,7 @@ export interface WsResult {
   p50: number;
   p99: number;
   errors: number;
+  messages: number;
 }
 
 export interface Results {
@@ -47,6 +48,20 @@ export interface Results {
     peakTotalKiB: number;
   };
   startupMs?: number;
+  /** RSS of the main server and agent after warm-up and after every round (absent in older files). */
+  memory?: {
+    /** Small GETs through tether, all rounds. */
+    smallRequests: number;
+    requests: number;
+    wsMessages: number;
+    serverWarmKiB: number;
+    /** Highest RSS read after a small-GET case: what a server keeps per request shows here. */
+    serverSmallPeakKiB: number;
+    serverEndKiB: number;
+    agentWarmKiB: number;
+    agentSmallPeakKiB: number;
+    agentEndKiB: number;
+  };
 }
 
 export function median(xs: number[]): number {
@@ -166,6 +181,14 @@ export function markdown(r: Results): string {
     const s = r.slow;
     lines.push(
       `Slow requests: ${s.count} held open through one agent: ${s.ok} ok, ${s.failed} failed${s.firstError ? ` (first: ${s.firstError})` : ''} in ${s.seconds.toFixed(1)} s; peak RSS server ${fmt(s.peakServerKiB / 1024, 0)} MiB + agent ${fmt(s.peakAgentKiB / 1024, 0)} MiB = **${fmt(s.peakTotalKiB / 1024, 0)} MiB**.`,
+    );
+  }
+  if (r.memory) {
+    const m = r.memory;
+    const mib = (kib: number) => fmt(kib / 1024, 0);
+    const n = (x: number) => x.toLocaleString('en-US');
+    lines.push(
+      `Memory across the run: server RSS ${mib(m.serverWarmKiB)} MiB after warm-up, at most ${mib(m.serverSmallPeakKiB)} MiB after any of the small-GET cases (${n(m.smallRequests)} requests), ${mib(m.serverEndKiB)} MiB at the end (${n(m.requests)} requests and ${n(m.wsMessages)} WebSocket messages in all); agent ${mib(m.agentWarmKiB)}, ${mib(m.agentSmallPeakKiB)}, ${mib(m.agentEndKiB)} MiB.`,
     );
   }
   if (r.startupMs !== undefined) {
