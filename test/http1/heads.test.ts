@@ -60,6 +60,30 @@ describe('http1 heads', () => {
     assert.equal(text(serializeRequestHead(head)), 'GET / HTTP/1.0\r\nHost: a\r\n\r\n');
   });
 
+  test('serialized response head is the expected wire text, byte for byte', () => {
+    const head: ResponseHead = {
+      minor: 1,
+      status: 404,
+      reason: 'Not Found',
+      headers: [
+        ['Content-Length', '0'],
+        ['X-Empty', ''],
+        ['X-Obs', '\x80\xff'],
+      ],
+    };
+    assert.deepEqual(
+      serializeResponseHead(head),
+      bytes('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nX-Empty: \r\nX-Obs: \x80\xff\r\n\r\n'),
+    );
+    assert.deepEqual(
+      serializeResponseHead({ minor: 0, status: 200, reason: '', headers: [] }),
+      bytes('HTTP/1.0 200 \r\n\r\n'),
+    );
+    assert.throws(() => serializeResponseHead({ ...head, reason: 'a\nb' }), TypeError);
+    assert.throws(() => serializeResponseHead({ ...head, headers: [['X', 'é\u0100']] }), TypeError);
+    assert.throws(() => serializeResponseHead({ ...head, status: 1000 }), RangeError);
+  });
+
   test('parser trims optional whitespace around values and keeps name case', async () => {
     const reader = new ByteReader(streamOf('GET / HTTP/1.1\r\nHOST:  a \t\r\nx-A:\tb\r\n\r\n'));
     const head = await reader.readRequestHead();
