@@ -30,12 +30,7 @@ export function serializeRequestHead(head: RequestHead): Uint8Array {
     out[at++] = c;
   }
   out[at++] = SP;
-  at = putVersion(out, at, head.minor);
-  out[at++] = CR;
-  out[at++] = LF;
-  at = putFields(out, at, head.headers);
-  out[at++] = CR;
-  out[at] = LF;
+  putFieldSection(out, putVersion(out, at, head.minor), head.headers);
   return out;
 }
 
@@ -53,15 +48,11 @@ export function serializeResponseHead(head: ResponseHead): Uint8Array {
   out[at++] = 48 + (status % 10);
   out[at++] = SP;
   at = putChecked(out, at, reason, FIELD_VCHAR, 'reason phrase');
-  out[at++] = CR;
-  out[at++] = LF;
-  at = putFields(out, at, head.headers);
-  out[at++] = CR;
-  out[at] = LF;
+  putFieldSection(out, at, head.headers);
   return out;
 }
 
-/** Bytes of the field lines: `name: value` CRLF each. */
+/** Bytes of the field lines (`name: value` CRLF each) and the empty line after them. */
 function fieldsLength(headers: HeaderList): number {
   let n = 2;
   for (let i = 0; i < headers.length; i++) {
@@ -71,7 +62,10 @@ function fieldsLength(headers: HeaderList): number {
   return n;
 }
 
-function putFields(out: Uint8Array, at: number, headers: HeaderList): number {
+/** The CRLF ending the start line, the field lines, and the empty line ending the head. */
+function putFieldSection(out: Uint8Array, at: number, headers: HeaderList): void {
+  out[at++] = CR;
+  out[at++] = LF;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
     if (name.length === 0) throw new TypeError('Cannot serialize head: empty header name');
@@ -82,7 +76,8 @@ function putFields(out: Uint8Array, at: number, headers: HeaderList): number {
     out[at++] = CR;
     out[at++] = LF;
   }
-  return at;
+  out[at++] = CR;
+  out[at] = LF;
 }
 
 /** "HTTP/1.x" (RFC 9112 §2.3). */
