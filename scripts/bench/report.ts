@@ -48,7 +48,7 @@ export interface Results {
     peakTotalKiB: number;
   };
   startupMs?: number;
-  /** RSS of the main server and agent after warm-up and after every round (absent in older files). */
+  /** RSS of the main server and agent: after warm-up, highest after a small GET, at the end (absent in older files). */
   memory?: {
     /** Small GETs through tether, all rounds. */
     smallRequests: number;
