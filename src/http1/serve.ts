@@ -244,9 +244,10 @@ async function readHead(
   limits: Http1Limits,
   ms: number,
 ): Promise<RequestHead | null> {
+  // Usually the whole head came in one read: no timer for what cannot stall. Asked before
+  // the read starts, since reading a buffered head consumes it at once.
+  if (ms <= 0 || reader.headBuffered) return reader.readRequestHead(limits);
   const reading = reader.readRequestHead(limits);
-  // Usually the whole head came in one read: no timer for what cannot stall.
-  if (ms <= 0 || reader.headBuffered) return reading;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -10,6 +10,7 @@ import {
   serveHttp1,
 } from '../../src/http1/index.ts';
 import { type Listener, runtime } from '../../src/runtime/index.ts';
+import { waitFor } from '../_harness/tunnel-sessions.ts';
 import { bytes, readAll, text } from './helpers.ts';
 import { header, RawClient } from './tcp-client.ts';
 
@@ -113,6 +114,38 @@ describe('http1 serveHttp1', () => {
     assert.match(posted.head, /^HTTP\/1\.1 200 /);
     assert.equal(posted.body, 'done');
     c.close();
+  });
+
+  test('headTimeout: no timer for a head that arrived whole, one for a head still arriving', async () => {
+    // Counts the timers armed for the head limit (a distinctive delay) while requests are
+    // served: a timer per request cost time on every request before.
+    const headMs = 4321;
+    const realSetTimeout = globalThis.setTimeout;
+    let headTimers = 0;
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+      if (ms === headMs) headTimers++;
+      return realSetTimeout(fn, ms, ...args);
+    }) as typeof setTimeout;
+    try {
+      const { port } = await serve(async () => ok('done'), {
+        keepAlive: { mode: 'forever' },
+        headTimeout: headMs,
+      });
+      const c = await RawClient.connect(port);
+      for (let i = 0; i < 20; i++) {
+        await c.write(get(`/${i}`));
+        assert.equal((await c.response()).body, 'done');
+      }
+      assert.equal(headTimers, 0, 'timers armed for heads that arrived whole');
+      // Half a head: the limit now applies, and the rest still completes the request.
+      await c.write('GET /late HTTP/1.1\r\n');
+      await waitFor(() => headTimers === 1, 2000, 'the head timer');
+      await c.write('Host: t\r\n\r\n');
+      assert.equal((await c.response()).body, 'done');
+      c.close();
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
   });
 
   test('keep-alive off: Connection: close and EOF right after the response', async () => {
