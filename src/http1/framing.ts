@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equalsLower } from './headers.ts';
+import { equalsLower, tokensOf } from './headers.ts';
 import { protocolError, type Side } from './http-error.ts';
 import type { BodyFraming, RequestHead, ResponseHead } from './types.ts';
 
@@ -67,7 +67,7 @@ function explicitFraming(
         'Invalid message: both Transfer-Encoding and Content-Length',
       );
     }
-    const codings = tokens(te);
+    const codings = tokensOf(te);
     if (minor === 0) {
       // §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty.
       throw protocolError(
@@ -131,16 +131,4 @@ function parseLength(s: string): number | undefined {
     if (c < 48 || c > 57) return undefined;
   }
   return Number(s);
-}
-
-/** Lower-cased, comma-separated tokens of `values`, empty elements dropped. */
-function tokens(values: string[]): string[] {
-  const out: string[] = [];
-  for (const value of values) {
-    for (const part of value.split(',')) {
-      const token = part.trim().toLowerCase();
-      if (token !== '') out.push(token);
-    }
-  }
-  return out;
 }

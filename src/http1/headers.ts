@@ -45,8 +45,13 @@ export function getHeaders(headers: HeaderList, name: string): string[] {
 
 /** Lower-cased, comma-separated tokens of every `name` field, empty elements dropped. */
 export function listTokens(headers: HeaderList, name: string): string[] {
+  return tokensOf(getHeaders(headers, name));
+}
+
+/** Lower-cased, comma-separated tokens of field `values`, empty elements dropped. */
+export function tokensOf(values: readonly string[]): string[] {
   const out: string[] = [];
-  for (const value of getHeaders(headers, name)) {
+  for (const value of values) {
     for (const part of value.split(',')) {
       const token = part.trim().toLowerCase();
       if (token !== '') out.push(token);
