@@ -77,15 +77,11 @@ test('createLogger - stderr lines written a turn at a time are all out, in order
   assert.ok(numbers.every((n, i) => n === i));
 });
 
-test('createLogger - a stderr nobody reads: Bun keeps logging and reports what it dropped past 16 MiB; Deno blocks and loses nothing', async () => {
-  const fixture = fileURLToPath(new URL('./fixtures/log-unread-stderr.ts', import.meta.url));
-  const count = 70_000; // about 21 MiB of lines
-  const deno = 'Deno' in globalThis;
-  const command = deno
-    ? [process.execPath, 'run', '-A', '--no-check', fixture, String(count)]
-    : [process.execPath, fixture, String(count)];
-  const child = spawn(command[0]!, command.slice(1), { stdio: 'pipe', timeout: 60_000 });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+const unreadFixture = fileURLToPath(new URL('./fixtures/log-unread-stderr.ts', import.meta.url));
+
+/** Starts the unread-stderr fixture; `logged` resolves once it has logged every line. */
+function startUnreadFixture(command: string[], timeout: number) {
+  const child = spawn(command[0]!, command.slice(1), { stdio: 'pipe', timeout });
   const logged = new Promise<void>((resolve) => {
     let out = '';
     child.stdout!.on('data', (data: Buffer) => {
@@ -93,6 +89,17 @@ test('createLogger - a stderr nobody reads: Bun keeps logging and reports what i
       if (out.includes('logged\n')) resolve();
     });
   });
+  return { child, logged };
+}
+
+test('createLogger - a stderr nobody reads: Bun keeps logging and reports what it dropped past 16 MiB; Deno blocks and loses nothing', async () => {
+  const count = 70_000; // about 21 MiB of lines
+  const deno = 'Deno' in globalThis;
+  const command = deno
+    ? [process.execPath, 'run', '-A', '--no-check', unreadFixture, String(count)]
+    : [process.execPath, unreadFixture, String(count)];
+  const { child, logged } = startUnreadFixture(command, 60_000);
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const chunks: Buffer[] = [];
   const readStderr = () => child.stderr!.on('data', (data: Buffer) => chunks.push(data));
   if (deno) {
@@ -146,19 +153,12 @@ test('createLogger - a stderr nobody reads does not hold the exit: one 2 s deadl
       ? 'Deno keeps fd 2 blocking: a full pipe blocks the write at exit, as in most programs'
       : false,
 }, async () => {
-  const fixture = fileURLToPath(new URL('./fixtures/log-unread-stderr.ts', import.meta.url));
   // About 16 MiB wait in ~110 batches at exit; with 2 s per batch the exit took minutes.
-  const child = spawn(process.execPath, [fixture, '70000'], { stdio: 'pipe', timeout: 30_000 });
+  const { child, logged } = startUnreadFixture([process.execPath, unreadFixture, '70000'], 30_000);
   const exited = new Promise<[number | null, string | null]>((resolve) =>
     child.on('exit', (code, signal) => resolve([code, signal])),
   );
-  await new Promise<void>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (data: Buffer) => {
-      out += data.toString();
-      if (out.includes('logged\n')) resolve();
-    });
-  });
+  await logged;
   child.stdin!.write('go\n');
   // stderr is never read: the exit hook gets EAGAIN until its deadline, then gives up.
   assert.deepEqual(await exited, [0, null]);
