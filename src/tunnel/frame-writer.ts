@@ -21,6 +21,21 @@ const MAX_CONTROL_FRAMES = 262_144;
 export const EARLY_FLUSH_FRAMES = 16;
 
 /**
+ * x86 string copies (`rep movsb`, which memmove uses for large sizes) run about 15 times
+ * slower when the destination lies 1 to 15 bytes past the source modulo 4 KiB: the CPU
+ * compares only the low 12 address bits to rule out overlap. A payload copied to just after
+ * its 12-byte header, from the start of a page-aligned read buffer into a page-aligned
+ * message buffer, hits that exactly (measured on Bun and Deno: 3 GB/s instead of 50 for a
+ * 64 KiB copy). Large payloads are therefore placed so that they land this far, modulo a
+ * page, past their source, assuming both buffers start on a page (large ones usually do; still
+ * a multiple of 16 bytes when they only start on 16).
+ */
+const COPY_DISTANCE = 256;
+const PAGE = 4096;
+/** Payloads smaller than this are not worth aligning (memmove copies them with vector moves). */
+const ALIGN_MIN = 16 * 1024;
+
+/**
  * One message buffer shared by every session of the process, for transports that are done
  * with an array when send() returns: no allocation or zero-fill per message (measured on a
  * 1 GiB download: agent CPU -17 %). JavaScript runs one send at a time, so sharing is safe.
@@ -189,6 +204,10 @@ export class FrameWriter {
     const controlCount = Math.min(controlFrames, Math.floor(max / HEADER_LENGTH));
     let size = controlCount * HEADER_LENGTH;
     let planned = 0;
+    // Where the largest payload sits in the message and in its source.
+    let bigLength = ALIGN_MIN - 1;
+    let bigAt = 0;
+    let bigSource = 0;
     // Data only once every control frame is out: a SYN must precede its stream's data.
     if (controlCount === controlFrames) {
       const ready = this.#ready;
@@ -213,6 +232,11 @@ export class FrameWriter {
         this.#planOffset[planned] = pending.offset;
         this.#planLength[planned] = n;
         this.#planFlags[planned] = stream.sent(n) ? Flag.FIN : 0;
+        if (n > bigLength) {
+          bigLength = n;
+          bigAt = size + HEADER_LENGTH;
+          bigSource = pending.chunk.byteOffset + this.#planOffset[planned]!;
+        }
         planned++;
         size += HEADER_LENGTH + n;
         if (stream.pending !== undefined && stream.sendWindow > 0) ready.push(stream);
@@ -228,12 +252,15 @@ export class FrameWriter {
     }
     if (size === 0) return undefined;
 
+    const shift = bigAt === 0 ? 0 : (((COPY_DISTANCE + bigSource - bigAt) % PAGE) + PAGE) % PAGE;
     let message: Uint8Array;
     if (this.#transport.sendCopies === true) {
-      if (scratch.length < size) scratch = new Uint8Array(Math.max(size, this.#maxMessage));
-      message = scratch.subarray(0, size);
+      if (scratch.length < shift + size) {
+        scratch = new Uint8Array(Math.max(size, this.#maxMessage) + PAGE);
+      }
+      message = scratch.subarray(shift, shift + size);
     } else {
-      message = new Uint8Array(size);
+      message = new Uint8Array(shift + size).subarray(shift);
     }
     let pos = 0;
     const control = this.#control;
