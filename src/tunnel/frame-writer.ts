@@ -259,6 +259,8 @@ export class FrameWriter {
         scratch = new Uint8Array(Math.max(size, this.#maxMessage) + PAGE);
       }
       message = scratch.subarray(shift, shift + size);
+    } else if (shift === 0) {
+      message = new Uint8Array(size);
     } else {
       message = new Uint8Array(shift + size).subarray(shift);
     }
