@@ -168,7 +168,7 @@ describe('Session', () => {
 
   test('writes - a lone stream sends its chunk in one frame; busy streams share each message in frames of at most 64 KiB', async () => {
     // One frame per chunk is one chunk, one read and one socket write for the peer: with
-    // 64 KiB frames a 1 GiB download cost the server 16 500 socket writes instead of 2 100.
+    // 64 KiB frames a 1 GiB download cost the server 16 500 socket writes instead of 2 200.
     const lone = new RecordingTransport();
     const session = Session.server(lone, quiet);
     await write(session.open(), patternBytes(200_000), false);
