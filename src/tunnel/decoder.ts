@@ -32,6 +32,8 @@ export class FrameDecoder {
   #length = 0;
   #payload: Uint8Array | undefined;
   #payloadFill = 0;
+  /** Length of a Data payload none of whose bytes has arrived yet; 0 when there is none. */
+  #awaiting = 0;
 
   /** `maxPayload` bounds the memory one Data frame may claim before its window is checked. */
   constructor(onFrame: FrameHandler, maxPayload = 0xffffffff) {
@@ -41,7 +43,7 @@ export class FrameDecoder {
 
   /** True when no partial frame is buffered. */
   get idle(): boolean {
-    return this.#headerFill === 0 && this.#payload === undefined;
+    return this.#headerFill === 0 && this.#payload === undefined && this.#awaiting === 0;
   }
 
   /** Feeds one chunk; throws ProtocolError on a bad version, type or size. */
@@ -49,6 +51,20 @@ export class FrameDecoder {
     const end = chunk.length;
     let pos = 0;
     while (pos < end) {
+      const awaiting = this.#awaiting;
+      if (awaiting > 0) {
+        this.#awaiting = 0;
+        if (end - pos >= awaiting) {
+          // The payload came whole in the chunk after its header, as Piko agents send every
+          // Data frame (header and payload are two WebSocket messages): a view, not a copy.
+          const view = chunk.subarray(pos, pos + awaiting);
+          pos += awaiting;
+          this.#onFrame(this.#type, this.#flags, this.#streamId, awaiting, view);
+          continue;
+        }
+        this.#payload = new Uint8Array(awaiting);
+        this.#payloadFill = 0;
+      }
       const payload = this.#payload;
       if (payload !== undefined) {
         const take = Math.min(payload.length - this.#payloadFill, end - pos);
@@ -81,6 +97,8 @@ export class FrameDecoder {
         const view = chunk.subarray(pos, pos + this.#length);
         pos += this.#length;
         this.#onFrame(this.#type, this.#flags, this.#streamId, this.#length, view);
+      } else if (pos === end) {
+        this.#awaiting = this.#length;
       } else {
         this.#payload = new Uint8Array(this.#length);
         this.#payloadFill = 0;

@@ -190,6 +190,29 @@ describe('codec', () => {
     }
   });
 
+  test('FrameDecoder - a payload arriving whole in the chunk after its header (as Piko sends them) is a view of that chunk, not a copy', () => {
+    const payload = Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff);
+    const seen: Uint8Array[] = [];
+    const decoder = new FrameDecoder((_type, _flags, _id, _length, p) => {
+      if (p !== undefined) seen.push(p);
+    });
+    decoder.push(encodeHeader({ type: FrameType.Data, flags: 0, streamId: 1, length: 70_000 }));
+    assert.equal(decoder.idle, false, 'a header without its payload is a partial frame');
+    decoder.push(payload);
+    assert.equal(decoder.idle, true);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.buffer, payload.buffer);
+    // Split further, it is still assembled into one payload.
+    const parts: Uint8Array[] = [];
+    const again = new FrameDecoder((_type, _flags, _id, _length, p) => {
+      if (p !== undefined) parts.push(p);
+    });
+    again.push(encodeHeader({ type: FrameType.Data, flags: 0, streamId: 1, length: 70_000 }));
+    again.push(payload.subarray(0, 1000));
+    again.push(payload.subarray(1000));
+    assert.deepEqual(parts, [payload]);
+  });
+
   test('FrameDecoder - unknown version is a protocol error', () => {
     const decoder = new FrameDecoder(() => {});
     assert.throws(() => decoder.push(hex('01 00 0000 00000001 00000000')), ProtocolError);
