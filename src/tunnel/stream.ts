@@ -216,7 +216,13 @@ export class TunnelStream implements Stream {
       this.#reader!.enqueue(payload);
       this.#consumed(n);
     } else {
-      this.#buffer.push(payload);
+      // The window bounds the bytes kept, not what a view keeps alive: a small frame that
+      // shared a message with others (frames are coalesced into messages of up to 1 MiB)
+      // would hold the whole message while nobody reads. Such views are copied; a payload
+      // that is most of its buffer (large frames, Piko's own-message payloads) is not.
+      this.#buffer.push(
+        payload.byteLength * 2 < payload.buffer.byteLength ? payload.slice() : payload,
+      );
     }
     return true;
   }

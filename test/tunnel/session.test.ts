@@ -404,6 +404,36 @@ describe('Session', () => {
     pair.close();
   });
 
+  test('memory - a small frame buffered for a slow reader does not keep the whole message it came in alive', async () => {
+    // Frames are coalesced into messages of up to 1 MiB and payloads are views of them: a
+    // few bytes for a stream nobody reads yet held the message's buffer, outside the window.
+    const transport = new RecordingTransport();
+    const session = Session.client(transport, quiet);
+    const message = new Uint8Array(12 + 12 + 3 + 12 + 200_000);
+    message.set(
+      encodeHeader({ type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: 2, length: 0 }),
+      0,
+    );
+    message.set(encodeHeader({ type: FrameType.Data, flags: 0, streamId: 2, length: 3 }), 12);
+    message.set([1, 2, 3], 24);
+    message.set(encodeHeader({ type: FrameType.Data, flags: 0, streamId: 2, length: 200_000 }), 27);
+    session.receive(message.subarray(0, 27));
+    session.receive(message.subarray(27));
+    const stream = await session.accept();
+    const reader = stream.readable.getReader();
+    const small = await reader.read();
+    assert.deepEqual(small.value, Uint8Array.of(1, 2, 3));
+    assert.ok(
+      small.value!.buffer.byteLength < 1024,
+      `3 buffered bytes hold a buffer of ${small.value!.buffer.byteLength} bytes`,
+    );
+    // A payload that is most of its buffer is passed on as it is.
+    const large = await reader.read();
+    assert.equal(large.value!.length, 200_000);
+    assert.equal(large.value!.buffer, message.buffer);
+    session.close();
+  });
+
   test('1000 simultaneous opens - none lost and the session survives', async () => {
     const pair = sessionPair(quiet, { ...quiet, acceptBacklog: 1024 });
     const serving = (async () => {
