@@ -45,6 +45,7 @@ export function createTunnelApp(options: TunnelListenerOptions) {
       open(ws) {
         session = Session.server(ws, {
           ...options.session,
+          acceptStreams: false,
           onLog: (level, message) => log[level](message, { endpoint, agent: info.remoteAddress }),
         });
         upstream = new AgentUpstream(endpoint, session, `${info.remoteAddress}:${info.remotePort}`);

@@ -10,6 +10,11 @@ export interface SessionConfig {
   heartbeatTimeout: number;
   /** Inbound streams not yet accepted; overflow => RST that stream, the session lives. */
   acceptBacklog: number;
+  /**
+   * false: every inbound SYN is refused with RST at once (the server: only it opens streams,
+   * DESIGN.md), so a peer cannot park streams and their windows that nobody will accept.
+   */
+  acceptStreams: boolean;
   /** Receive window of a new stream; the wire initial stays 256 KiB, the rest goes in SYN/ACK. */
   initialWindow: number;
   /** Cap for receive-window auto-tuning. */
@@ -29,6 +34,7 @@ export const defaultSessionConfig: Readonly<SessionConfig> = Object.freeze({
   heartbeatInterval: 20_000,
   heartbeatTimeout: 45_000,
   acceptBacklog: 256,
+  acceptStreams: true,
   initialWindow: INITIAL_STREAM_WINDOW,
   maxWindow: 16 * 1024 * 1024,
   maxStreams: 65_536,
@@ -64,6 +70,11 @@ export function resolveSessionConfig(overrides: Partial<SessionConfig> = {}): Se
   check('streamOpenTimeout', 0);
   check('writeStallTimeout', 0);
   check('maxMessageSize', MIN_MESSAGE_SIZE);
+  if (typeof config.acceptStreams !== 'boolean') {
+    throw new TypeError(
+      `Invalid session config acceptStreams: ${String(config.acceptStreams)} (expected a boolean)`,
+    );
+  }
   if (config.onLog !== undefined && typeof config.onLog !== 'function') {
     throw new TypeError('Invalid session config onLog: expected a function');
   }

@@ -55,6 +55,7 @@ export class Session {
   readonly #streams = new Map<number, TunnelStream>();
   #nextId: number;
   #highestPeerId = 0;
+  #refusedUnwanted = false;
   #acceptQueue: TunnelStream[] = [];
   #trimScheduled = false;
   #acceptHead = 0;
@@ -375,15 +376,24 @@ export class Session {
     if ((id & 1) === (this.#isClient ? 1 : 0) || id === SESSION_STREAM_ID) {
       throw new ProtocolError(`Invalid frame: peer opened stream ${id} with our id parity`);
     }
-    if (id <= this.#highestPeerId) {
-      throw new ProtocolError(`Invalid frame: stream id ${id} reused or out of order`);
-    }
-    this.#highestPeerId = id;
+    // Ids need not arrive in order: hashicorp's OpenStream (Piko's server) takes an id, then
+    // the calling goroutine sends its SYN, so two concurrent opens can put SYN 4 before
+    // SYN 2. Like hashicorp, only a SYN for a stream that is open is an error (above).
+    if (id > this.#highestPeerId) this.#highestPeerId = id;
     let refusal: string | undefined;
-    if (this.#draining) refusal = 'session is draining';
-    else if (this.#streams.size >= this.#config.maxStreams) refusal = 'too many streams';
+    let level: 'debug' | 'warn' = 'warn';
+    if (!this.#config.acceptStreams) {
+      // A peer that should not open streams: RST at once, nothing is kept for it. One
+      // warning per session, so a peer that keeps trying cannot flood the log.
+      refusal = 'this side accepts no streams';
+      if (this.#refusedUnwanted) level = 'debug';
+      this.#refusedUnwanted = true;
+    } else if (this.#draining) {
+      refusal = 'session is draining';
+      level = 'debug';
+    } else if (this.#streams.size >= this.#config.maxStreams) refusal = 'too many streams';
     if (refusal !== undefined) {
-      this.#log(this.#draining ? 'debug' : 'warn', `Refused inbound stream ${id}: ${refusal}`);
+      this.#log(level, `Refused inbound stream ${id}: ${refusal}`);
       this.#writer.control(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }

@@ -166,6 +166,43 @@ describe('bad input on every port', () => {
     await stillServes();
   });
 
+  test('upstream port: a stream an agent opens is refused with RST and the session lives', async () => {
+    // Only the server opens streams (DESIGN.md): one the agent opens must not park a stream
+    // and its window on the server that nobody will accept.
+    const ws = new WebSocket(`ws://127.0.0.1:${server.upstreamPort}/piko/v1/upstream/opener`);
+    ws.binaryType = 'arraybuffer';
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener('open', () => resolve(), { once: true });
+      ws.addEventListener('error', () => reject(new Error('agent could not connect')));
+    });
+    const session = Session.client({
+      send: (bytes) => {
+        ws.send(bytes);
+        return true;
+      },
+      drained: () => Promise.resolve(),
+      close: (code, reason) => ws.close(code, reason),
+    });
+    ws.addEventListener('message', (e) => session.receive(new Uint8Array(e.data as ArrayBuffer)));
+    ws.addEventListener('close', () => session.transportClosed(new Error('closed')));
+    try {
+      const outcomes = await Promise.all(
+        [session.open(), session.open()].map((s) =>
+          s.accepted.then(
+            () => 'accepted',
+            (e: Error) => e.name,
+          ),
+        ),
+      );
+      assert.deepEqual(outcomes, ['StreamRefusedError', 'StreamRefusedError']);
+      await server.proc.waitFor(/Refused inbound stream 1: this side accepts no streams/, 5_000);
+      assert.equal(session.isClosed, false);
+    } finally {
+      session.close();
+    }
+    await stillServes();
+  });
+
   test('upstream port: plain HTTP and garbage get errors, not a session', async () => {
     const plain = await fetch(`${server.upstreamUrl()}/piko/v1/upstream/good`);
     assert.equal(plain.status, 426);

@@ -37,6 +37,24 @@ function rawServer() {
   return { transport, session, log, goAways };
 }
 
+type SentFrame = { type: FrameType; flags: number; id: number };
+
+/** The frames `transport` has sent, once `ready(frames)` holds (checked each turn, 1 s at most). */
+async function sentFramesWhen(
+  transport: RecordingTransport,
+  ready: (frames: SentFrame[]) => boolean,
+): Promise<SentFrame[]> {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    const frames: SentFrame[] = [];
+    new FrameDecoder((type, flags, id) => frames.push({ type, flags, id })).push(transport.bytes());
+    if (ready(frames)) return frames;
+    if (Date.now() > deadline)
+      throw new Error(`frames not sent within 1 s: ${JSON.stringify(frames)}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 async function expectProtocolClose(
   server: ReturnType<typeof rawServer>,
   errorClass: typeof ProtocolError,
@@ -118,6 +136,29 @@ describe('protocol violations', () => {
     const server = rawServer();
     server.session.receive(header(FrameType.WindowUpdate, Flag.SYN, 2, 0));
     await expectProtocolClose(server, ProtocolError, /parity/);
+  });
+
+  test('stream ids - SYNs out of order are accepted (hashicorp opens from several goroutines); a SYN for an open stream is still an error', async () => {
+    // Piko's server (hashicorp yamux) takes an id, then the opening goroutine sends the SYN:
+    // two concurrent opens can put SYN 4 on the wire before SYN 2.
+    const transport = new RecordingTransport();
+    const agent = Session.client(transport, quiet);
+    agent.receive(header(FrameType.WindowUpdate, Flag.SYN, 4, 0));
+    agent.receive(header(FrameType.WindowUpdate, Flag.SYN, 2, 0));
+    const first = await agent.accept();
+    const second = await agent.accept();
+    assert.deepEqual([first.id, second.id], [4, 2]);
+    assert.equal(agent.isClosed, false);
+    const acks = (frames: SentFrame[]) =>
+      frames
+        .filter((f) => f.type === FrameType.WindowUpdate && f.flags & Flag.ACK)
+        .map((f) => f.id);
+    const sent = await sentFramesWhen(transport, (frames) => acks(frames).length === 2);
+    assert.deepEqual(acks(sent), [4, 2]);
+    agent.receive(header(FrameType.WindowUpdate, Flag.SYN, 2, 0));
+    const reason = await agent.closed;
+    assert.ok(reason instanceof ProtocolError, String(reason));
+    assert.match(reason.message, /duplicate SYN for stream 2/);
   });
 
   test('ping - a Ping SYN is answered with a Ping ACK carrying the same value', async () => {

@@ -404,6 +404,33 @@ describe('Session', () => {
     pair.close();
   });
 
+  test('acceptStreams false - every inbound SYN is refused with RST at once, nothing is kept for it, one warning', async () => {
+    // The server: only it opens streams, so an agent's SYN must not park a stream (and up to
+    // a window of data) that nobody will ever accept.
+    const pair = sessionPair(quiet, { ...quiet, acceptStreams: false });
+    const streams = Array.from({ length: 5 }, () => pair.client.open());
+    const refused: number[] = [];
+    for (const s of streams) {
+      s.accepted.catch((e) => e instanceof StreamRefusedError && refused.push(s.id));
+      // Data that leaves before the RST arrives is dropped like any late frame.
+      write(s, new Uint8Array(64 * 1024), false).catch(() => {});
+    }
+    await waitFor(() => refused.length === 5, 1000, 'five refusals');
+    assert.equal(pair.server.streamCount, 0);
+    const warnings = pair.serverLog.filter((l) => /accepts no streams/.test(l.message));
+    assert.deepEqual(
+      warnings.map((l) => l.level),
+      ['warn', 'debug', 'debug', 'debug', 'debug'],
+    );
+    // Its own streams still work.
+    const own = pair.server.open();
+    const accepted = await pair.client.accept();
+    await own.end(Uint8Array.of(7));
+    assert.deepEqual(await readAll(accepted.readable), Uint8Array.of(7));
+    assert.equal(pair.server.isClosed, false);
+    pair.close();
+  });
+
   test('memory - a small frame buffered for a slow reader does not keep the whole message it came in alive', async () => {
     // Frames are coalesced into messages of up to 1 MiB and payloads are views of them: a
     // few bytes for a stream nobody reads yet held the message's buffer, outside the window.
