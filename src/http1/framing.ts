@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equalsLower, tokensOf } from './headers.ts';
+import { equalsLower, tokensOf, trimOws } from './headers.ts';
 import { protocolError, type Side } from './http-error.ts';
 import type { BodyFraming, RequestHead, ResponseHead } from './types.ts';
 
@@ -105,7 +105,7 @@ function explicitFraming(
   for (const value of lengths) {
     // The usual single value needs no split.
     for (const part of value.includes(',') ? value.split(',') : [value]) {
-      const n = parseLength(part.trim());
+      const n = parseLength(trimOws(part));
       if (n === undefined) {
         throw protocolError(side, 400, 'bad-content-length', 'Invalid message: bad Content-Length');
       }

@@ -22,6 +22,23 @@ export function equalsLower(name: string, lower: string): boolean {
   return true;
 }
 
+/**
+ * `s` without leading and trailing SP and HTAB, the only whitespace HTTP has (RFC 9110
+ * §5.6.3). Not `trim()`: heads are decoded as latin1, and `trim()` also drops U+00A0 (byte
+ * 0xA0), so `Content-Length: \xa05` would read as 5 where other parsers reject it.
+ */
+export function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isOwsChar(s.charCodeAt(start))) start++;
+  while (end > start && isOwsChar(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function isOwsChar(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
 /** The first value of `name` (case-insensitive), or undefined. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -53,7 +70,7 @@ export function tokensOf(values: readonly string[]): string[] {
   const out: string[] = [];
   for (const value of values) {
     for (const part of value.split(',')) {
-      const token = part.trim().toLowerCase();
+      const token = trimOws(part).toLowerCase();
       if (token !== '') out.push(token);
     }
   }
@@ -75,7 +92,7 @@ export function isPersistent(head: RequestHead | ResponseHead): boolean {
   for (const [name, value] of head.headers) {
     if (!equalsLower(name, 'connection')) continue;
     for (const part of value.split(',')) {
-      const token = part.trim().toLowerCase();
+      const token = trimOws(part).toLowerCase();
       if (token === 'close') return false;
       if (token === 'keep-alive') keepAlive = true;
     }
@@ -130,7 +147,7 @@ function namedInConnection(headers: HeaderList): Set<string> | null {
     // The usual single token, without splitting or lower-casing anything.
     if (equalsLower(value, 'close') || equalsLower(value, 'keep-alive')) continue;
     for (const part of value.split(',')) {
-      const token = part.trim().toLowerCase();
+      const token = trimOws(part).toLowerCase();
       if (token === '' || hopByHop.has(token)) continue;
       named ??= new Set();
       named.add(token);
@@ -167,10 +184,11 @@ export function parseKeepAlive(value: string | null | undefined): {
   for (const part of value.split(/[,;]/)) {
     const eq = part.indexOf('=');
     if (eq === -1) continue;
-    const name = part.slice(0, eq).trim().toLowerCase();
+    const name = trimOws(part.slice(0, eq)).toLowerCase();
     if (name !== 'timeout' && name !== 'max') continue;
-    let raw = part.slice(eq + 1).trim();
-    if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1).trim();
+    let raw = trimOws(part.slice(eq + 1));
+    if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"'))
+      raw = trimOws(raw.slice(1, -1));
     if (raw.length === 0 || raw.length > 15 || !isDigits(raw)) continue;
     if (out[name] === undefined) out[name] = Number(raw);
   }

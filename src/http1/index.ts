@@ -18,6 +18,7 @@ export {
   listTokens,
   parseKeepAlive,
   stripHopByHop,
+  trimOws,
 } from './headers.ts';
 export { HttpError } from './http-error.ts';
 export { serializeRequestHead, serializeResponseHead } from './serialize.ts';

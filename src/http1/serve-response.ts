@@ -6,7 +6,7 @@
  * @module
  */
 import { concatBytes } from './concat.ts';
-import { equalsLower, getHeaders } from './headers.ts';
+import { equalsLower, getHeaders, trimOws } from './headers.ts';
 import type { HttpError } from './http-error.ts';
 import { serializeResponseHead } from './serialize.ts';
 import type { KeepAlive } from './serve-types.ts';
@@ -86,7 +86,7 @@ function declaredLength(headers: HeaderList): number | undefined {
   let length: number | undefined;
   for (const value of getHeaders(headers, 'content-length')) {
     for (const part of value.split(',')) {
-      const s = part.trim();
+      const s = trimOws(part);
       if (s.length === 0 || s.length > 15 || !/^[0-9]+$/.test(s)) return undefined;
       const n = Number(s);
       if (length !== undefined && n !== length) return undefined;

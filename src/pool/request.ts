@@ -1,5 +1,5 @@
 import type { BodyFraming, HeaderList } from '../http1/index.ts';
-import { connectionTokens, getHeader, isIdempotent } from '../http1/index.ts';
+import { connectionTokens, getHeader, isIdempotent, trimOws } from '../http1/index.ts';
 import type { PoolConfig } from './config.ts';
 
 /** What the caller asks the pool to send. */
@@ -44,8 +44,8 @@ export async function prepareRequest(
   const cl = getHeader(headers, 'content-length');
   let body = req.body;
   let length = req.bodyLength ?? (body instanceof Uint8Array ? body.byteLength : undefined);
-  if (length === undefined && te === undefined && cl !== undefined && /^\d+$/.test(cl.trim())) {
-    length = Number(cl.trim());
+  if (length === undefined && te === undefined && cl !== undefined && /^\d+$/.test(trimOws(cl))) {
+    length = Number(trimOws(cl));
   }
   if (
     body instanceof ReadableStream &&

@@ -1,4 +1,4 @@
-import { getHeader, type RequestHead } from '../http1/index.ts';
+import { getHeader, type RequestHead, trimOws } from '../http1/index.ts';
 
 /** Endpoint ids: what Piko accepts, bounded so a hostile header cannot bloat the registry. */
 const ENDPOINT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
@@ -15,7 +15,7 @@ export function isValidEndpointId(id: string): boolean {
 export function endpointFromRequest(head: RequestHead): string | undefined {
   const header =
     getHeader(head.headers, 'x-piko-endpoint') ?? getHeader(head.headers, 'x-tether-endpoint');
-  if (header !== undefined) return header.trim() || undefined;
+  if (header !== undefined) return trimOws(header) || undefined;
   const host = getHeader(head.headers, 'host');
   if (!host) return undefined;
   const name = host.startsWith('[') ? '' : host.replace(/:\d+$/, '');

@@ -72,6 +72,25 @@ const requestCases: [name: string, raw: string, status: number, code: string][] 
     'bad-content-length',
   ],
   ['Content-Length in hex', req('Content-Length: 0x3\r\n', 'abc'), 400, 'bad-content-length'],
+  // Byte 0xA0 is not whitespace in HTTP (RFC 9110 §5.6.3) though JavaScript's trim() drops it.
+  [
+    'Content-Length after a 0xA0 byte',
+    req('Content-Length: \xa05\r\n', 'hello'),
+    400,
+    'bad-content-length',
+  ],
+  [
+    'Content-Length before a 0xA0 byte',
+    req('Content-Length: 5\xa0\r\n', 'hello'),
+    400,
+    'bad-content-length',
+  ],
+  [
+    'Transfer-Encoding chunked followed by a 0xA0 byte',
+    req('Transfer-Encoding: chunked\xa0\r\n', '0\r\n\r\n'),
+    400,
+    'te-not-chunked',
+  ],
   ['empty Content-Length', req('Content-Length: \r\n'), 400, 'bad-content-length'],
   [
     'Content-Length beyond safe integers',
