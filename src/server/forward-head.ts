@@ -1,5 +1,6 @@
 import {
   type BodyFraming,
+  connectionTokens,
   equalsLower,
   getHeader,
   type HeaderList,
@@ -8,14 +9,16 @@ import {
   stripHopByHop,
 } from '../http1/index.ts';
 
-/** True when the client asks to switch protocols (RFC 9110 §7.8). */
+/**
+ * True when the client asks to switch protocols (RFC 9110 §7.8): Upgrade present and
+ * `upgrade` among the tokens of every Connection line, in an HTTP/1.1 request (a server
+ * MUST ignore Upgrade in HTTP/1.0).
+ */
 export function isUpgradeRequest(head: RequestHead): boolean {
-  const upgrade = getHeader(head.headers, 'upgrade');
-  const connection = getHeader(head.headers, 'connection');
+  if (head.minor !== 1 || getHeader(head.headers, 'upgrade') === undefined) return false;
   return (
-    upgrade !== undefined &&
-    connection !== undefined &&
-    /(^|[\s,])upgrade($|[\s,])/i.test(connection)
+    getHeader(head.headers, 'connection') !== undefined &&
+    connectionTokens(head.headers).has('upgrade')
   );
 }
 
@@ -41,12 +44,14 @@ export function forwardHead(
     const name = field[0];
     if (name.length === 4 && equalsLower(name, 'host')) host ??= field[1];
     else if (name.length === 9 && equalsLower(name, 'forwarded')) {
-      prior ??= field[1];
+      // Repeated lines are one comma-separated list (RFC 9110 §5.3): keep them all.
+      prior = prior === undefined ? field[1] : `${prior}, ${field[1]}`;
       continue;
     } else if (name.length === 14 && equalsLower(name, 'content-length')) continue;
     else if (name.length === 14 && equalsLower(name, 'x-piko-forward')) continue;
     else if (name.length === 15 && equalsLower(name, 'x-forwarded-for')) {
-      xff ??= field[1];
+      // A proxy in front may add its own line (HAProxy's `option forwardfor` does): keep all.
+      xff = xff === undefined ? field[1] : `${xff}, ${field[1]}`;
       continue;
     } else if (name.length === 17 && equalsLower(name, 'x-forwarded-proto')) hasProto = true;
     else if (name.length === 16 && equalsLower(name, 'x-forwarded-host')) hasForwardedHost = true;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { HeaderList, IncomingRequest } from '../../src/http1/index.ts';
-import { forwardHead } from '../../src/server/forward-head.ts';
+import { forwardHead, isUpgradeRequest } from '../../src/server/forward-head.ts';
 
 function request(headers: HeaderList, remoteAddress = '10.0.0.7'): IncomingRequest {
   return {
@@ -43,7 +43,7 @@ describe('server forwardHead', () => {
     assert.equal(head.minor, 1);
   });
 
-  test('earlier proxies are kept: X-Forwarded-For and Forwarded are appended to, once', () => {
+  test('earlier proxies are kept: every X-Forwarded-For and Forwarded line, joined (RFC 9110 §5.3; Go ReverseProxy does the same), then appended to', () => {
     const head = forwardHead(
       request(
         [
@@ -51,6 +51,7 @@ describe('server forwardHead', () => {
           ['x-forwarded-for', '1.1.1.1'],
           ['X-Forwarded-For', '2.2.2.2'],
           ['forwarded', 'for=1.1.1.1'],
+          ['Forwarded', 'for=2.2.2.2'],
           ['x-forwarded-proto', 'https'],
           ['x-forwarded-host', 'outer'],
         ],
@@ -61,8 +62,11 @@ describe('server forwardHead', () => {
     );
     const all = (name: string) =>
       head.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
-    assert.deepEqual(all('x-forwarded-for'), ['1.1.1.1, ::1']);
-    assert.deepEqual(all('forwarded'), ['for=1.1.1.1, for="[::1]";proto=http;host="h"']);
+    // A proxy in front that adds its own line (HAProxy's `option forwardfor`) is not lost.
+    assert.deepEqual(all('x-forwarded-for'), ['1.1.1.1, 2.2.2.2, ::1']);
+    assert.deepEqual(all('forwarded'), [
+      'for=1.1.1.1, for=2.2.2.2, for="[::1]";proto=http;host="h"',
+    ]);
     assert.deepEqual(all('x-forwarded-proto'), ['https']);
     assert.deepEqual(all('x-forwarded-host'), ['outer']);
     assert.deepEqual(all('content-length'), ['5']);
@@ -90,6 +94,28 @@ describe('server forwardHead', () => {
     assert.deepEqual(head.headers[1], ['Connection', 'Upgrade']);
     assert.deepEqual(head.headers[2], ['Upgrade', 'websocket']);
     assert.deepEqual(head.headers[3], ['Transfer-Encoding', 'chunked']);
+  });
+
+  test('an upgrade is asked for by Upgrade plus an `upgrade` token on any Connection line, in HTTP/1.1 only', () => {
+    const head = (minor: 0 | 1, headers: HeaderList) => ({
+      method: 'GET',
+      target: '/',
+      minor,
+      headers,
+    });
+    const upgrade: [string, string] = ['Upgrade', 'websocket'];
+    assert.equal(isUpgradeRequest(head(1, [['Connection', 'Upgrade'], upgrade])), true);
+    assert.equal(isUpgradeRequest(head(1, [['connection', 'keep-alive, upgrade'], upgrade])), true);
+    // Two Connection lines are one list (RFC 9110 §5.3).
+    assert.equal(
+      isUpgradeRequest(head(1, [['Connection', 'keep-alive'], ['Connection', 'Upgrade'], upgrade])),
+      true,
+    );
+    // RFC 9110 §7.8: a server MUST ignore Upgrade in an HTTP/1.0 request.
+    assert.equal(isUpgradeRequest(head(0, [['Connection', 'Upgrade'], upgrade])), false);
+    assert.equal(isUpgradeRequest(head(1, [['Connection', 'Upgraded'], upgrade])), false);
+    assert.equal(isUpgradeRequest(head(1, [['Connection', 'Upgrade']])), false);
+    assert.equal(isUpgradeRequest(head(1, [upgrade])), false);
   });
 
   test('quotes and backslashes cannot break out of the Forwarded host parameter', () => {
