@@ -154,6 +154,9 @@ async function serveOne(
     }
     const wanted =
       options.keepAlive.mode !== 'off' &&
+      // A CONNECT not answered with a tunnel: what the client sent after it (perhaps at
+      // once, RFC 9110 §9.3.6) was meant for the tunnel, never a next request.
+      head.method !== 'CONNECT' &&
       isPersistent(head) &&
       !(options.closing?.() ?? false) &&
       !options.drainSignal?.aborted &&

@@ -9,7 +9,8 @@ export type ProxyErrorCode =
   | 'upstream-timeout'
   | 'upstream-idle'
   | 'draining'
-  | 'bad-request';
+  | 'bad-request'
+  | 'connect-unsupported';
 
 /** Piko's error texts and statuses (notes/piko.md), with our code header added. */
 export const PROXY_ERRORS: Record<ProxyErrorCode, { status: number; message: string }> = {
@@ -21,12 +22,18 @@ export const PROXY_ERRORS: Record<ProxyErrorCode, { status: number; message: str
   'upstream-idle': { status: 504, message: 'upstream idle timeout' },
   draining: { status: 503, message: 'server is draining' },
   'bad-request': { status: 400, message: 'bad request' },
+  'connect-unsupported': {
+    status: 501,
+    message:
+      'CONNECT is not supported: tether routes requests to endpoints, it is not a forward proxy',
+  },
 };
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
+  501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

@@ -48,6 +48,8 @@ export function createProxyHandler(options: ProxyOptions) {
   const { registry, log } = options;
   return async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
     if (isTcpRoute(req.head.target)) return handleTcpRoute(req, options);
+    // RFC 9110 §9.3.6: a 2xx would turn the connection into a tunnel nobody serves.
+    if (req.head.method === 'CONNECT') return proxyError('connect-unsupported');
     const endpoint = endpointFromRequest(req.head);
     if (endpoint === undefined) return proxyError('missing-endpoint');
     if (!isValidEndpointId(endpoint)) return proxyError('invalid-endpoint');

@@ -111,6 +111,21 @@ describe('bad input on every port', () => {
     await stillServes();
   });
 
+  test('proxy port: CONNECT gets 501 and a closed connection; bytes after it are never read as a request', async () => {
+    // RFC 9110 §9.3.6: a client may send tunnel bytes right after CONNECT. Forwarded as a
+    // plain request it got a 200 with Content-Length: 0, and those bytes were parsed next.
+    const res = await rawExchange(
+      server.proxyPort,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nx-piko-endpoint: good\r\n\r\n' +
+        'GET / HTTP/1.1\r\nHost: h\r\nx-piko-endpoint: good\r\n\r\n',
+    );
+    assert.equal(res.closed, true);
+    assert.match(statusLine(res.data), /^HTTP\/1\.1 501 /);
+    assert.match(res.data.toString('latin1'), /tether-error: connect-unsupported/);
+    assert.equal(res.data.toString('latin1').match(/HTTP\/1\.1 /g)?.length, 1, 'one response only');
+    await stillServes();
+  });
+
   test('proxy port: an oversized head gets 431 and a closed connection', async () => {
     const bigHeader = await rawExchange(
       server.proxyPort,
