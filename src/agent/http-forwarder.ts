@@ -7,6 +7,7 @@ import {
   type HeaderList,
   HttpError,
   type ResponseHead,
+  reasonPhrase,
   requestFraming,
   responseFraming,
   serializeResponseHead,
@@ -72,7 +73,11 @@ export async function forwardHttpStream(
     }
 
     const bodyFraming = responseFraming(response.head, head.method);
-    const out = stripHopByHop(response.head.headers);
+    // Content-Length is written below from the framing: the upstream's own would be a
+    // second one.
+    const out = stripHopByHop(response.head.headers).filter(
+      ([n]) => !equalsLower(n, 'content-length'),
+    );
     out.push(['Connection', 'close']);
     if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
     if (response.whole !== undefined) {
@@ -119,13 +124,20 @@ async function writeError(stream: Stream, error: unknown, log: Logger) {
   const body = new TextEncoder().encode(`${JSON.stringify({ error: message })}\n`);
   const head: ResponseHead = {
     status,
-    reason: status === 502 ? 'Bad Gateway' : 'Bad Request',
+    reason: reasonPhrase(status),
     minor: 1,
     headers: [
       ['Content-Type', 'application/json'],
       ['Content-Length', String(body.length)],
       ['Connection', 'close'],
-      ['tether-error', upstream ? (error as UpstreamError).code : 'upstream-unreachable'],
+      [
+        'tether-error',
+        upstream
+          ? (error as UpstreamError).code
+          : error instanceof HttpError
+            ? 'bad-request'
+            : 'upstream-unreachable',
+      ],
     ],
   };
   try {

@@ -23,6 +23,7 @@ export {
 export { HttpError } from './http-error.ts';
 export { serializeRequestHead, serializeResponseHead } from './serialize.ts';
 export { serveHttp1 } from './serve.ts';
+export { reasonPhrase } from './serve-response.ts';
 export type {
   IncomingRequest,
   KeepAlive,

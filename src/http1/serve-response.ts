@@ -113,6 +113,7 @@ const reasons: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
+/** The usual reason phrase of `status`, or '' (RFC 9112 §4 allows an empty one). */
 export function reasonPhrase(status: number): string {
   return reasons[status] ?? '';
 }

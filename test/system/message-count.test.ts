@@ -133,10 +133,34 @@ describe('wire economy of a small request', () => {
     await forwarding;
     assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
     assert.ok(reply.endsWith(`\r\n\r\n${'x'.repeat(64)}`));
+    // The upstream's Content-Length is replaced by the agent's, not sent twice.
+    assert.equal(reply.match(/^content-length:/gim)?.length, 1, reply);
 
     const data = fromAgent.flatMap(frames).filter((f) => f.type === FrameType.Data);
     assert.equal(data.length, 1, 'the response left the agent as one Data frame');
     assert.equal(data[0]!.flags & Flag.FIN, Flag.FIN, 'carrying FIN');
     assert.equal(data[0]!.length, reply.length);
+  });
+});
+
+// Not about wire economy, but about the same forwarder on the same hand-driven session.
+describe('agent forwarder errors', () => {
+  test('a request head the agent cannot read is answered with its own status, phrase and code', async () => {
+    const pool = new UpstreamPool();
+    cleanup.push(() => pool.close());
+    const pair = sessionPair(quiet, quiet);
+    cleanup.push(() => pair.close());
+    const forwarding = pair.client
+      .accept()
+      .then((stream) =>
+        forwardHttpStream(stream, { protocol: 'http:', host: '127.0.0.1', port: 9 }, pool, log),
+      );
+    const stream = pair.server.open();
+    const fields = 'X: 1\r\n'.repeat(101);
+    await stream.end(text.encode(`GET / HTTP/1.1\r\nHost: upstream\r\n${fields}\r\n`));
+    const reply = new TextDecoder().decode(await readAll(stream.readable));
+    await forwarding;
+    assert.match(reply, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.match(reply, /\r\ntether-error: bad-request\r\n/);
   });
 });
