@@ -44,7 +44,8 @@ export async function readHead(
         throw protocolError(side, 400, 'bare-lf', 'Invalid message head: bare LF line ending');
       }
       const lineEnd = lf - 1;
-      if (lineEnd - lineStart > limits.maxLineBytes) throw lineTooLong(side);
+      if (lineEnd - lineStart > limits.maxLineBytes)
+        throw lineTooLong(side, lines.length === 0 && !trailers);
       if (lineEnd === lineStart) {
         if (lines.length > 0 || trailers) {
           const size = lf + 1;
@@ -78,9 +79,13 @@ export async function readHead(
       lf = buf.indexOfLf(scanned);
     }
     scanned = buf.length;
-    if (buf.length + skipped > limits.maxHeadBytes) throw headTooLarge(side);
     // A line still waiting for its LF may hold a CR as its last byte: allow one more byte.
-    if (buf.length - lineStart > limits.maxLineBytes + 1) throw lineTooLong(side);
+    // Checked first: a read can bring more than the whole head may hold, and an overlong
+    // request line must still get its 414, whatever the size of the read.
+    if (buf.length - lineStart > limits.maxLineBytes + 1) {
+      throw lineTooLong(side, lines.length === 0 && !trailers);
+    }
+    if (buf.length + skipped > limits.maxHeadBytes) throw headTooLarge(side);
     if (!(await buf.fill())) {
       if (trailers) throw incompleteBody(side);
       if (buf.length === 0 && side === 'request') return null;
@@ -116,6 +121,15 @@ function headTooLarge(side: Side) {
   return protocolError(side, 431, 'head-too-large', 'Invalid message head: head too large');
 }
 
-function lineTooLong(side: Side) {
+function lineTooLong(side: Side, firstLine: boolean) {
+  // RFC 9112 §3: a request-target longer than the server will parse MUST get 414.
+  if (firstLine && side === 'request') {
+    return protocolError(
+      side,
+      414,
+      'uri-too-long',
+      'Invalid request line: request target too long',
+    );
+  }
   return protocolError(side, 431, 'line-too-long', 'Invalid message head: line too long');
 }

@@ -239,8 +239,14 @@ const requestCases: [name: string, raw: string, status: number, code: string][] 
   [
     'request line too long',
     `GET /${'a'.repeat(16400)} HTTP/1.1\r\nHost: h\r\n\r\n`,
-    431,
-    'line-too-long',
+    414,
+    'uri-too-long',
+  ],
+  [
+    'request line longer than the whole head may be, in one read',
+    `GET /${'a'.repeat(70_000)} HTTP/1.1\r\nHost: h\r\n\r\n`,
+    414,
+    'uri-too-long',
   ],
 ];
 
@@ -282,7 +288,7 @@ describe('http1 request smuggling corpus', () => {
     const oneLine = new ReadableStream<Uint8Array>({
       pull: (c) => c.enqueue(new Uint8Array(1024).fill(97)),
     });
-    await rejectsHttp(new ByteReader(oneLine).readRequestHead(), 431, 'line-too-long');
+    await rejectsHttp(new ByteReader(oneLine).readRequestHead(), 414, 'uri-too-long');
   });
 });
 
