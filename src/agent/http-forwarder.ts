@@ -73,10 +73,11 @@ export async function forwardHttpStream(
     }
 
     const bodyFraming = responseFraming(response.head, head.method);
-    // Content-Length is written below from the framing: the upstream's own would be a
-    // second one.
+    // A body framed by length gets its Content-Length below: the upstream's own would be a
+    // second one. Without a body (HEAD, 304) the upstream's describes the GET and stays.
+    const byLength = bodyFraming.kind === 'length';
     const out = stripHopByHop(response.head.headers).filter(
-      ([n]) => !equalsLower(n, 'content-length'),
+      ([n]) => !(byLength && equalsLower(n, 'content-length')),
     );
     out.push(['Connection', 'close']);
     if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
