@@ -55,16 +55,13 @@ describe('bad input on every port', () => {
     return Promise.race([closed, timeout]);
   }
 
-  /**
-   * A yamux agent (the real tunnel code over the runtime's WebSocket) that answers every
-   * stream with `answer`, then closes the stream.
-   */
-  async function lyingAgent(endpoint: string, answer: Uint8Array): Promise<() => void> {
+  /** The real tunnel code as an agent's session over the runtime's WebSocket. */
+  async function agentSession(endpoint: string): Promise<Session> {
     const ws = new WebSocket(`ws://127.0.0.1:${server.upstreamPort}/piko/v1/upstream/${endpoint}`);
     ws.binaryType = 'arraybuffer';
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => resolve(), { once: true });
-      ws.addEventListener('error', () => reject(new Error('lying agent could not connect')));
+      ws.addEventListener('error', () => reject(new Error(`agent ${endpoint} could not connect`)));
     });
     const session = Session.client({
       send: (bytes) => {
@@ -76,6 +73,15 @@ describe('bad input on every port', () => {
     });
     ws.addEventListener('message', (e) => session.receive(new Uint8Array(e.data as ArrayBuffer)));
     ws.addEventListener('close', () => session.transportClosed(new Error('closed')));
+    return session;
+  }
+
+  /**
+   * A yamux agent (the real tunnel code over the runtime's WebSocket) that answers every
+   * stream with `answer`, then closes the stream.
+   */
+  async function lyingAgent(endpoint: string, answer: Uint8Array): Promise<() => void> {
+    const session = await agentSession(endpoint);
     void (async () => {
       for (;;) {
         const stream = await session.accept().catch(() => undefined);
@@ -184,22 +190,7 @@ describe('bad input on every port', () => {
   test('upstream port: a stream an agent opens is refused with RST and the session lives', async () => {
     // Only the server opens streams (DESIGN.md): one the agent opens must not park a stream
     // and its window on the server that nobody will accept.
-    const ws = new WebSocket(`ws://127.0.0.1:${server.upstreamPort}/piko/v1/upstream/opener`);
-    ws.binaryType = 'arraybuffer';
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener('open', () => resolve(), { once: true });
-      ws.addEventListener('error', () => reject(new Error('agent could not connect')));
-    });
-    const session = Session.client({
-      send: (bytes) => {
-        ws.send(bytes);
-        return true;
-      },
-      drained: () => Promise.resolve(),
-      close: (code, reason) => ws.close(code, reason),
-    });
-    ws.addEventListener('message', (e) => session.receive(new Uint8Array(e.data as ArrayBuffer)));
-    ws.addEventListener('close', () => session.transportClosed(new Error('closed')));
+    const session = await agentSession('opener');
     try {
       const outcomes = await Promise.all(
         [session.open(), session.open()].map((s) =>
