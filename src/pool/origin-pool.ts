@@ -47,8 +47,8 @@ export class OriginPool {
   /**
    * A connection for one request: an idle one (after one turn of the event loop, so a FIN
    * polled together with whatever started this request is seen — undici's idle-socket
-   * validation), else a new one, else
-   * a place in the queue. `fresh` skips idle connections (used for the retry).
+   * validation), else a new one, else a place in the queue. `fresh` skips idle connections
+   * (used for the retry).
    */
   async acquire(signal: AbortSignal | undefined, fresh: boolean): Promise<Lease> {
     for (;;) {

@@ -11,15 +11,12 @@ import {
 
 /**
  * True when the client asks to switch protocols (RFC 9110 §7.8): Upgrade present and
- * `upgrade` among the tokens of every Connection line, in an HTTP/1.1 request (a server
- * MUST ignore Upgrade in HTTP/1.0).
+ * `upgrade` among the tokens of all Connection lines together, in an HTTP/1.1 request (a
+ * server MUST ignore Upgrade in HTTP/1.0).
  */
 export function isUpgradeRequest(head: RequestHead): boolean {
   if (head.minor !== 1 || getHeader(head.headers, 'upgrade') === undefined) return false;
-  return (
-    getHeader(head.headers, 'connection') !== undefined &&
-    connectionTokens(head.headers).has('upgrade')
-  );
+  return connectionTokens(head.headers).has('upgrade');
 }
 
 /**
