@@ -11,7 +11,7 @@ import {
   UnknownStreamError,
   WindowExceededError,
 } from '../../src/tunnel/index.ts';
-import { type LogLine, RecordingTransport } from '../_harness/tunnel-sessions.ts';
+import { frames, type LogLine, RecordingTransport, waitFor } from '../_harness/tunnel-sessions.ts';
 
 const quiet = { heartbeatInterval: 0, heartbeatTimeout: 0 };
 
@@ -35,24 +35,6 @@ function rawServer() {
     return codes;
   };
   return { transport, session, log, goAways };
-}
-
-type SentFrame = { type: FrameType; flags: number; id: number };
-
-/** The frames `transport` has sent, once `ready(frames)` holds (checked each turn, 1 s at most). */
-async function sentFramesWhen(
-  transport: RecordingTransport,
-  ready: (frames: SentFrame[]) => boolean,
-): Promise<SentFrame[]> {
-  const deadline = Date.now() + 1000;
-  for (;;) {
-    const frames: SentFrame[] = [];
-    new FrameDecoder((type, flags, id) => frames.push({ type, flags, id })).push(transport.bytes());
-    if (ready(frames)) return frames;
-    if (Date.now() > deadline)
-      throw new Error(`frames not sent within 1 s: ${JSON.stringify(frames)}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 async function expectProtocolClose(
@@ -149,12 +131,12 @@ describe('protocol violations', () => {
     const second = await agent.accept();
     assert.deepEqual([first.id, second.id], [4, 2]);
     assert.equal(agent.isClosed, false);
-    const acks = (frames: SentFrame[]) =>
-      frames
+    const acks = () =>
+      frames(transport.bytes())
         .filter((f) => f.type === FrameType.WindowUpdate && f.flags & Flag.ACK)
         .map((f) => f.id);
-    const sent = await sentFramesWhen(transport, (frames) => acks(frames).length === 2);
-    assert.deepEqual(acks(sent), [4, 2]);
+    await waitFor(() => acks().length === 2, 1000, 'two ACKs');
+    assert.deepEqual(acks(), [4, 2]);
     agent.receive(header(FrameType.WindowUpdate, Flag.SYN, 2, 0));
     const reason = await agent.closed;
     assert.ok(reason instanceof ProtocolError, String(reason));
