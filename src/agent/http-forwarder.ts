@@ -12,6 +12,7 @@ import {
   responseFraming,
   serializeResponseHead,
   stripHopByHop,
+  tunnelHopLimits,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type Origin, UpstreamError, type UpstreamPool } from '../pool/index.ts';
@@ -37,7 +38,8 @@ export async function forwardHttpStream(
     if (!finished) abort.abort(new Error('stream reset by server'));
   });
   try {
-    const head = await reader.readRequestHead().catch((error: unknown) => {
+    // The server added forwarding fields to a head it had checked: allow for them.
+    const head = await reader.readRequestHead(tunnelHopLimits).catch((error: unknown) => {
       if (error instanceof HttpError) throw error;
       return null;
     });

@@ -37,5 +37,6 @@ export {
   type Http1Limits,
   type RequestHead,
   type ResponseHead,
+  tunnelHopLimits,
 } from './types.ts';
 export { chunkedEncoder, writeBody } from './write-body.ts';

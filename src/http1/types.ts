@@ -39,6 +39,21 @@ export const defaultLimits: Http1Limits = Object.freeze({
   maxChunkLineBytes: 4096,
 });
 
+/**
+ * Limits for heads read off a tunnel stream, which the other tether process (or a Piko
+ * peer) wrote from a head it had already checked against `defaultLimits`, plus what that hop
+ * adds: forwarding and framing fields (X-Forwarded-Host and Forwarded each repeat Host), and
+ * repeated X-Forwarded-For or Forwarded lines joined into one line that may be as long as
+ * the head they came from. Without the room a head at the limit passed the first hop and
+ * was refused by the second (431 or 502) for fields tether added itself.
+ */
+export const tunnelHopLimits: Http1Limits = Object.freeze({
+  ...defaultLimits,
+  maxHeadBytes: 2 * defaultLimits.maxHeadBytes,
+  maxHeaders: defaultLimits.maxHeaders + 16,
+  maxLineBytes: 2 * defaultLimits.maxHeadBytes,
+});
+
 /** How a message body is delimited (RFC 9112 §6.3); 'close' exists for responses only. */
 export type BodyFraming =
   | { kind: 'none' }

@@ -10,6 +10,7 @@ import {
   responseFraming,
   serializeRequestHead,
   stripHopByHop,
+  tunnelHopLimits,
   writeBody,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -176,9 +177,10 @@ async function exchange(
 
     let head: ResponseHead;
     try {
-      head = await reader.readResponseHead();
+      // The agent added Connection and framing to a head it had checked: allow for them.
+      head = await reader.readResponseHead(tunnelHopLimits);
       while (head.status >= 100 && head.status < 200 && head.status !== 101)
-        head = await reader.readResponseHead();
+        head = await reader.readResponseHead(tunnelHopLimits);
     } finally {
       headArrived = true;
       clearTimeout(headTimer);
