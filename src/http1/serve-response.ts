@@ -120,17 +120,22 @@ export function reasonPhrase(status: number): string {
 }
 
 /** A complete `{"error": …}` response that closes the connection. */
-export function errorResponse(error: Pick<HttpError, 'status' | 'message'>): Uint8Array {
+export function errorResponse(
+  error: Pick<HttpError, 'status' | 'message'> & { readonly code?: string },
+): Uint8Array {
   const body = new TextEncoder().encode(JSON.stringify({ error: error.message }));
+  const headers: HeaderList = [
+    ['Content-Type', 'application/json'],
+    ['Content-Length', String(body.length)],
+    ['Connection', 'close'],
+  ];
+  // The same machine-readable code the proxy's own errors carry (README, Errors).
+  if (error.code !== undefined) headers.push(['tether-error', error.code]);
   const head = serializeResponseHead({
     status: error.status,
     reason: reasonPhrase(error.status),
     minor: 1,
-    headers: [
-      ['Content-Type', 'application/json'],
-      ['Content-Length', String(body.length)],
-      ['Connection', 'close'],
-    ],
+    headers,
   });
   return concatBytes([head, body]);
 }

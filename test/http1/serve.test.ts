@@ -320,6 +320,7 @@ describe('http1 serveHttp1', () => {
     assert.match(res.head, /^HTTP\/1\.1 400 Bad Request/);
     assert.equal(header(res.head, 'content-type'), 'application/json');
     assert.equal(header(res.head, 'connection'), 'close');
+    assert.equal(header(res.head, 'tether-error'), 'invalid-header');
     assert.equal(typeof JSON.parse(res.body).error, 'string');
     await c.untilEof(1000);
     c.close();
@@ -327,15 +328,17 @@ describe('http1 serveHttp1', () => {
 
   test('framing errors get their status: TE+CL 400, unknown coding 501, too large 431', async () => {
     const { port } = await serve(async () => ok(), { keepAlive: { mode: 'forever' } });
-    const cases: [string, number][] = [
-      [get('/', 'Content-Length: 1\r\nTransfer-Encoding: chunked\r\n'), 400],
-      [get('/', 'Transfer-Encoding: gzip, chunked\r\n'), 501],
-      [get('/', 'X: 1\r\n'.repeat(200)), 431],
+    const cases: [string, number, string][] = [
+      [get('/', 'Content-Length: 1\r\nTransfer-Encoding: chunked\r\n'), 400, 'te-and-cl'],
+      [get('/', 'Transfer-Encoding: gzip, chunked\r\n'), 501, 'unsupported-te'],
+      [get('/', 'X: 1\r\n'.repeat(200)), 431, 'too-many-headers'],
     ];
-    for (const [raw, status] of cases) {
+    for (const [raw, status, code] of cases) {
       const c = await RawClient.connect(port);
       await c.write(raw);
-      assert.match((await c.response()).head, new RegExp(`^HTTP/1\\.1 ${status} `));
+      const { head } = await c.response();
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `));
+      assert.equal(header(head, 'tether-error'), code);
       await c.untilEof(1000);
       c.close();
     }
