@@ -47,6 +47,7 @@ export async function forwardHttpStream(
     const upgrade = getHeader(head.headers, 'upgrade') !== undefined;
     const framing = requestFraming(head);
     const headers: HeaderList = stripHopByHop(head.headers);
+    fillEmptyHost(headers, origin);
     if (upgrade) {
       headers.push(
         ['Connection', 'Upgrade'],
@@ -115,6 +116,23 @@ export async function forwardHttpStream(
     await writeError(stream, error, log);
   } finally {
     finished = true;
+  }
+}
+
+/**
+ * An empty Host (the client named no authority, RFC 9112 §3.2; the server sends one for an
+ * HTTP/1.0 request without Host) becomes the upstream's own, as Go's transport does for
+ * Piko: what the upstream would see if it were called directly.
+ */
+function fillEmptyHost(headers: HeaderList, origin: Origin): void {
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (name.length !== 4 || !equalsLower(name, 'host')) continue;
+    if (value !== '') return;
+    const host = origin.host.includes(':') ? `[${origin.host}]` : origin.host;
+    const defaultPort = origin.protocol === 'https:' ? 443 : 80;
+    headers[i] = [name, origin.port === defaultPort ? host : `${host}:${origin.port}`];
+    return;
   }
 }
 

@@ -15,6 +15,53 @@ for (let i = 0x20; i < 0x7f; i++) FIELD_VCHAR[i] = 1;
 for (let i = 0x80; i < 0x100; i++) FIELD_VCHAR[i] = 1;
 FIELD_VCHAR[9] = 1;
 
+/**
+ * REG_NAME[c] === 1 for RFC 3986 §3.2.2 reg-name chars other than pct-encoded: unreserved
+ * and sub-delims.
+ */
+const REG_NAME = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=") {
+  REG_NAME[c.charCodeAt(0)] = 1;
+}
+
+const isHexDigit = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * True when `s` is a valid Host value (RFC 9112 §3.2, RFC 3986 §3.2.2): `uri-host [":"
+ * port]`, where uri-host is a reg-name (pct-encoding allowed) or an IP literal in
+ * brackets, and port is digits; empty is valid (no authority). An IP literal is checked
+ * for its characters (those of IPv6 and IPvFuture), not its full grammar.
+ */
+export function isValidHost(s: string): boolean {
+  let i = 0;
+  if (s.charCodeAt(0) === 91) {
+    const close = s.indexOf(']');
+    if (close < 2) return false;
+    for (i = 1; i < close; i++) {
+      const c = s.charCodeAt(i);
+      if (REG_NAME[c] !== 1 && c !== 58) return false;
+    }
+    i = close + 1;
+  } else {
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 58) break;
+      if (c === 37) {
+        if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) return false;
+        i += 2;
+      } else if (REG_NAME[c] !== 1) return false;
+    }
+  }
+  if (i === s.length) return true;
+  if (s.charCodeAt(i) !== 58) return false;
+  for (i++; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** True when `s` is a non-empty token. */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FIELD_VCHAR, TCHAR } from './chars.ts';
+import { FIELD_VCHAR, isValidHost, TCHAR } from './chars.ts';
 import { protocolError, type Side } from './http-error.ts';
 import type { RawHead } from './read-head.ts';
 import type { HeaderList, RequestHead, ResponseHead } from './types.ts';
@@ -78,8 +78,13 @@ export function parseRequestHead(head: RawHead): RequestHead {
   const minor = parseVersion(text, sp2 + 1, e, 'request');
   const headers = parseFields(head, 2, 'request');
   let hosts = 0;
-  for (const [name] of headers) {
-    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  for (const [name, value] of headers) {
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    hosts++;
+    // Routing reads Host: a value that is not an authority is refused, not guessed at.
+    if (!isValidHost(value)) {
+      throw protocolError('request', 400, 'invalid-host', 'Invalid request: bad Host value');
+    }
   }
   if (hosts > 1)
     throw protocolError('request', 400, 'multiple-host', 'Invalid request: several Host fields');

@@ -54,6 +54,10 @@ export function forwardHead(
     else if (name.length === 16 && equalsLower(name, 'x-forwarded-host')) hasForwardedHost = true;
     headers.push(field);
   }
+  // Only an HTTP/1.0 request can come without Host; the stream carries HTTP/1.1, which must
+  // have one, empty when the request names no authority (RFC 9112 §3.2). The agent then
+  // sends its upstream's.
+  if (host === undefined) headers.unshift(['Host', '']);
   if (upgrade) {
     headers.push(
       ['Connection', 'Upgrade'],

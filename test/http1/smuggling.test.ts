@@ -233,6 +233,21 @@ const requestCases: [name: string, raw: string, status: number, code: string][] 
   ['lower-case version', 'GET / http/1.1\r\nHost: h\r\n\r\n', 400, 'invalid-version'],
   ['HTTP/1.1 without Host', 'GET / HTTP/1.1\r\n\r\n', 400, 'missing-host'],
   ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'multiple-host'],
+  // RFC 9112 §3.2: a Host that is not `uri-host [":" port]` gets 400.
+  ['Host with a space', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', 400, 'invalid-host'],
+  ['Host with a path', 'GET / HTTP/1.1\r\nHost: a.example/x\r\n\r\n', 400, 'invalid-host'],
+  ['Host with userinfo', 'GET / HTTP/1.1\r\nHost: u@a.example\r\n\r\n', 400, 'invalid-host'],
+  ['Host with two ports', 'GET / HTTP/1.1\r\nHost: a:80:81\r\n\r\n', 400, 'invalid-host'],
+  ['Host with a letter in the port', 'GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n', 400, 'invalid-host'],
+  ['Host with a broken %-escape', 'GET / HTTP/1.1\r\nHost: a%4\r\n\r\n', 400, 'invalid-host'],
+  ['Host with obs-text', 'GET / HTTP/1.1\r\nHost: \xe9.example\r\n\r\n', 400, 'invalid-host'],
+  ['Host IP literal not closed', 'GET / HTTP/1.1\r\nHost: [::1\r\n\r\n', 400, 'invalid-host'],
+  [
+    'Host with junk after an IP literal',
+    'GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n',
+    400,
+    'invalid-host',
+  ],
   ['too many headers', req('X: 1\r\n'.repeat(101)), 431, 'too-many-headers'],
   ['head too large', req(`X: ${'a'.repeat(16000)}\r\n`.repeat(5)), 431, 'head-too-large'],
   ['header line too long', req(`X: ${'a'.repeat(16400)}\r\n`), 431, 'line-too-long'],
@@ -255,6 +270,24 @@ describe('http1 request smuggling corpus', () => {
     test(`request: ${name} → ${status} ${code}`, () =>
       rejectsHttp(parseRequest(raw), status, code));
   }
+
+  test('valid Host values are accepted: names, ports, IP literals, %-escapes, empty', async () => {
+    for (const host of [
+      'a.example',
+      'A-b_c~d.example:8080',
+      '127.0.0.1:1',
+      '[::1]',
+      '[::1]:8080',
+      '[v1.x:y]',
+      'a%2Db',
+      "x!$&'()*+,;=",
+      'a:',
+      '',
+    ]) {
+      const { head } = await parseRequest(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.equal(head.headers[0]?.[1], host);
+    }
+  });
 
   test('identical repeated Content-Lengths are collapsed', async () => {
     const { body } = await parseRequest(

@@ -43,6 +43,23 @@ describe('server forwardHead', () => {
     assert.equal(head.minor, 1);
   });
 
+  test('an HTTP/1.0 request without Host goes on as HTTP/1.1 with an empty Host (RFC 9112 §3.2), and no forwarded host', () => {
+    const req = request([['Accept', '*/*']]);
+    req.head.minor = 0;
+    const head = forwardHead(req, { kind: 'none' }, false);
+    assert.equal(head.minor, 1);
+    assert.deepEqual(head.headers[0], ['Host', '']);
+    assert.equal(head.headers.filter(([n]) => n.toLowerCase() === 'host').length, 1);
+    assert.equal(
+      head.headers.some(([n]) => n === 'X-Forwarded-Host'),
+      false,
+    );
+    assert.deepEqual(
+      head.headers.find(([n]) => n === 'Forwarded'),
+      ['Forwarded', 'for=10.0.0.7;proto=http'],
+    );
+  });
+
   test('earlier proxies are kept: every X-Forwarded-For and Forwarded line, joined (RFC 9110 §5.3; Go ReverseProxy does the same), then appended to', () => {
     const head = forwardHead(
       request(
