@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { forwardHttpStream } from '../../src/agent/http-forwarder.ts';
 import { loadConfig, serverSettings } from '../../src/config/index.ts';
-import { serveHttp1 } from '../../src/http1/index.ts';
+import { serveHttp1, tunnelHopLimits } from '../../src/http1/index.ts';
 import { createLogger } from '../../src/log/index.ts';
 import { UpstreamPool } from '../../src/pool/index.ts';
 import { type Listener, runtime } from '../../src/runtime/index.ts';
@@ -156,7 +156,9 @@ describe('agent forwarder errors', () => {
         forwardHttpStream(stream, { protocol: 'http:', host: '127.0.0.1', port: 9 }, pool, log),
       );
     const stream = pair.server.open();
-    const fields = 'X: 1\r\n'.repeat(101);
+    // One more field than the tunnel hop allows (the client-facing limit plus room for what
+    // the server adds).
+    const fields = 'X: 1\r\n'.repeat(tunnelHopLimits.maxHeaders + 1);
     await stream.end(text.encode(`GET / HTTP/1.1\r\nHost: upstream\r\n${fields}\r\n`));
     const reply = new TextDecoder().decode(await readAll(stream.readable));
     await forwarding;
