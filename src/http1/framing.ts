@@ -35,7 +35,7 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Body
   if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) return none;
   if (requestMethod === 'CONNECT' && status < 300) return none;
   const framing = explicitFraming(head.headers, head.minor, 'response');
-  // §6.3 item 4 (Transfer-Encoding not ending in chunked) and item 8 (no length): read to close.
+  // §6.3 item 8 (no length): read to close. Item 4 is refused in explicitFraming.
   return framing === 'close' || framing === undefined ? { kind: 'close' } : framing;
 }
 
@@ -88,7 +88,19 @@ function explicitFraming(
         'Invalid message: chunked is not the final transfer coding',
       );
     }
-    if (chunkedAt === -1) return 'close';
+    if (chunkedAt === -1) {
+      if (side === 'request') return 'close';
+      // §6.3 item 4 would read such a response to the close, but tether forwards no coding
+      // other than chunked: passing the bytes on without their coding would hand clients
+      // content they cannot decode. A peer may use one only when asked (RFC 9110 §10.1.4),
+      // and TE is hop-by-hop, so no request tether forwards asks.
+      throw protocolError(
+        side,
+        501,
+        'unsupported-te',
+        `Unsupported transfer coding: ${codings[0]}`,
+      );
+    }
     if (last > 0) {
       // Other codings under chunked: tether does not decode them (§6.1: 501 for requests).
       throw protocolError(

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Session } from '../../src/tunnel/index.ts';
 import { stopAll } from '../_harness/process.ts';
@@ -234,6 +234,28 @@ describe('bad input on every port', () => {
     } finally {
       closeGarbage();
       closeEndless();
+    }
+    await stillServes();
+  });
+
+  test('an upstream answering with a transfer coding nobody asked for: 502, not bytes the client cannot decode', async () => {
+    // Raw TCP: the test decides every byte. `gzip` without chunked would be read to the close
+    // (RFC 9112 §6.3 item 4) and reached the client without its coding.
+    const raw = createNetServer((socket) => {
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nnot really gzip'),
+      );
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    try {
+      await startAgent(server, 'http', 'te', String((raw.address() as AddressInfo).port));
+      const res = await viaEndpoint(server.proxyUrl('/'), 'te', { timeoutMs: 5_000 });
+      assert.equal(res.status, 502);
+      assert.equal(res.headers['tether-error'], 'bad-response');
+      assert.match(JSON.parse(res.body.toString()).error, /transfer coding: gzip/);
+    } finally {
+      raw.close();
     }
     await stillServes();
   });
