@@ -156,7 +156,7 @@ async function writeError(stream: Stream, error: unknown, log: Logger) {
         upstream
           ? (error as UpstreamError).code
           : error instanceof HttpError
-            ? 'bad-request'
+            ? error.code
             : 'upstream-unreachable',
       ],
     ],

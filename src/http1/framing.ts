@@ -98,7 +98,7 @@ function explicitFraming(
         side,
         501,
         'unsupported-te',
-        `Unsupported transfer coding: ${codings[0]}`,
+        `Unsupported transfer coding: ${codings[0] ?? '(empty)'}`,
       );
     }
     if (last > 0) {

@@ -40,12 +40,14 @@ export const defaultLimits: Http1Limits = Object.freeze({
 });
 
 /**
- * Limits for heads read off a tunnel stream, which the other tether process (or a Piko
- * peer) wrote from a head it had already checked against `defaultLimits`, plus what that hop
- * adds: forwarding and framing fields (X-Forwarded-Host and Forwarded each repeat Host), and
- * repeated X-Forwarded-For or Forwarded lines joined into one line that may be as long as
- * the head they came from. Without the room a head at the limit passed the first hop and
- * was refused by the second (431 or 502) for fields tether added itself.
+ * Limits for heads read off a tunnel stream. The other tether process wrote them from a head
+ * it had checked against `defaultLimits`, plus what that hop adds: forwarding and framing
+ * fields (X-Forwarded-Host and Forwarded each repeat Host), and repeated X-Forwarded-For or
+ * Forwarded lines joined into one line that may be as long as the head they came from
+ * (worst case about 96 KiB of head and 82 KiB of line). Without the room a head at the limit
+ * passed the first hop and was refused by the second (431 or 502) for fields tether added
+ * itself. A Piko peer checks looser limits (Go: 1 MiB request heads), so between tether and
+ * Piko a head above these is refused here.
  */
 export const tunnelHopLimits: Http1Limits = Object.freeze({
   ...defaultLimits,

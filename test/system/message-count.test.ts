@@ -163,6 +163,6 @@ describe('agent forwarder errors', () => {
     const reply = new TextDecoder().decode(await readAll(stream.readable));
     await forwarding;
     assert.match(reply, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    assert.match(reply, /\r\ntether-error: bad-request\r\n/);
+    assert.match(reply, /\r\ntether-error: too-many-headers\r\n/);
   });
 });
