@@ -31,7 +31,7 @@ const isHexDigit = (c: number) =>
  * True when `s` is a valid Host value (RFC 9112 §3.2, RFC 3986 §3.2.2): `uri-host [":"
  * port]`, where uri-host is a reg-name (pct-encoding allowed) or an IP literal in
  * brackets, and port is digits; empty is valid (no authority). An IP literal is checked
- * for its characters (those of IPv6 and IPvFuture), not its full grammar.
+ * for its characters (those of IPv6, IPvFuture and zone ids), not its full grammar.
  */
 export function isValidHost(s: string): boolean {
   let i = 0;
@@ -40,7 +40,8 @@ export function isValidHost(s: string): boolean {
     if (close < 2) return false;
     for (i = 1; i < close; i++) {
       const c = s.charCodeAt(i);
-      if (REG_NAME[c] !== 1 && c !== 58) return false;
+      // ':' for IPv6, '%' for a zone id (RFC 6874: `%25eth0`; clients also send `%eth0`).
+      if (REG_NAME[c] !== 1 && c !== 58 && c !== 37) return false;
     }
     i = close + 1;
   } else {

@@ -30,6 +30,7 @@ export type {
   OutgoingResponse,
   ServeHttp1Options,
 } from './serve-types.ts';
+export { type AbsoluteTarget, splitAbsoluteTarget } from './target.ts';
 export {
   type BodyFraming,
   defaultLimits,

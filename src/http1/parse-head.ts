@@ -8,6 +8,7 @@
 import { FIELD_VCHAR, isValidHost, TCHAR } from './chars.ts';
 import { protocolError, type Side } from './http-error.ts';
 import type { RawHead } from './read-head.ts';
+import { splitAbsoluteTarget } from './target.ts';
 import type { HeaderList, RequestHead, ResponseHead } from './types.ts';
 
 /** Parses the field lines `lines[from…]` of `head` (RFC 9112 §5). */
@@ -74,6 +75,17 @@ export function parseRequestHead(head: RawHead): RequestHead {
   const target = text.slice(sp1 + 1, sp2);
   if (!isValidTarget(method, target)) {
     throw protocolError('request', 400, 'invalid-target', 'Invalid request target');
+  }
+  const absolute = splitAbsoluteTarget(method, target);
+  // The authority of an absolute-form target stands in for Host (RFC 9112 §3.2.2), so it is
+  // held to the same grammar; userinfo is an error (RFC 9110 §4.2.4), and so is an empty host.
+  if (
+    absolute !== undefined &&
+    (absolute.authority === '' ||
+      absolute.authority.charCodeAt(0) === 58 ||
+      !isValidHost(absolute.authority))
+  ) {
+    throw protocolError('request', 400, 'invalid-target', 'Invalid request target: bad authority');
   }
   const minor = parseVersion(text, sp2 + 1, e, 'request');
   const headers = parseFields(head, 2, 'request');

@@ -1,4 +1,4 @@
-import { getHeader, type RequestHead, trimOws } from '../http1/index.ts';
+import { getHeader, type RequestHead, splitAbsoluteTarget, trimOws } from '../http1/index.ts';
 
 /** Endpoint ids: what Piko accepts, bounded so a hostile header cannot bloat the registry. */
 const ENDPOINT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
@@ -9,14 +9,16 @@ export function isValidEndpointId(id: string): boolean {
 
 /**
  * The endpoint a client request is for (DESIGN.md "Routing"): the `x-piko-endpoint` or
- * `x-tether-endpoint` header, else the first label of a Host that has a dot and is not
- * an IP address. Undefined when neither names one.
+ * `x-tether-endpoint` header, else the first label of the request's host (an
+ * absolute-form target's authority, else Host) when it has a dot and is not an IP address. Undefined when neither names one.
  */
 export function endpointFromRequest(head: RequestHead): string | undefined {
   const header =
     getHeader(head.headers, 'x-piko-endpoint') ?? getHeader(head.headers, 'x-tether-endpoint');
   if (header !== undefined) return trimOws(header) || undefined;
-  const host = getHeader(head.headers, 'host');
+  // An absolute-form target's authority replaces Host (RFC 9112 §3.2.2; Go, so Piko, too).
+  const host =
+    splitAbsoluteTarget(head.method, head.target)?.authority ?? getHeader(head.headers, 'host');
   if (!host) return undefined;
   const name = host.startsWith('[') ? '' : host.replace(/:\d+$/, '');
   if (!name.includes('.') || /^\d+(\.\d+){3}$/.test(name)) return undefined;

@@ -6,6 +6,7 @@ import {
   type HeaderList,
   type IncomingRequest,
   type RequestHead,
+  splitAbsoluteTarget,
   stripHopByHop,
 } from '../http1/index.ts';
 
@@ -32,15 +33,20 @@ export function forwardHead(
   // One pass over the fields (this runs for every request): drop what is replaced below
   // and note what the forwarding headers need.
   const headers: HeaderList = [];
-  let host: string | undefined;
+  // RFC 9112 §3.2.2: an absolute-form target's authority replaces the Host received, and
+  // the stream carries the target in origin-form, as an origin server expects it.
+  const absolute = splitAbsoluteTarget(req.head.method, req.head.target);
+  let host = absolute?.authority;
   let xff: string | undefined;
   let prior: string | undefined;
   let hasProto = false;
   let hasForwardedHost = false;
   for (const field of stripHopByHop(req.head.headers)) {
     const name = field[0];
-    if (name.length === 4 && equalsLower(name, 'host')) host ??= field[1];
-    else if (name.length === 9 && equalsLower(name, 'forwarded')) {
+    if (name.length === 4 && equalsLower(name, 'host')) {
+      if (absolute !== undefined) continue;
+      host ??= field[1];
+    } else if (name.length === 9 && equalsLower(name, 'forwarded')) {
       // Repeated lines are one comma-separated list (RFC 9110 §5.3): keep them all.
       prior = prior === undefined ? field[1] : `${prior}, ${field[1]}`;
       continue;
@@ -54,10 +60,10 @@ export function forwardHead(
     else if (name.length === 16 && equalsLower(name, 'x-forwarded-host')) hasForwardedHost = true;
     headers.push(field);
   }
-  // Only an HTTP/1.0 request can come without Host; the stream carries HTTP/1.1, which must
-  // have one, empty when the request names no authority (RFC 9112 §3.2). The agent then
-  // sends its upstream's.
-  if (host === undefined) headers.unshift(['Host', '']);
+  // The target's authority goes first. Only an HTTP/1.0 request can come without either;
+  // the stream carries HTTP/1.1, which must have a Host, empty when the request names no
+  // authority (RFC 9112 §3.2). The agent then sends its upstream's.
+  if (absolute !== undefined || host === undefined) headers.unshift(['Host', host ?? '']);
   if (upgrade) {
     headers.push(
       ['Connection', 'Upgrade'],
@@ -73,10 +79,11 @@ export function forwardHead(
   const client = req.remoteAddress;
   headers.push(['X-Forwarded-For', xff ? `${xff}, ${client}` : client]);
   if (!hasProto) headers.push(['X-Forwarded-Proto', 'http']);
-  if (host !== undefined && !hasForwardedHost) headers.push(['X-Forwarded-Host', host]);
+  if (host && !hasForwardedHost) headers.push(['X-Forwarded-Host', host]);
   // RFC 7239 §4: IPv6 addresses are quoted and bracketed.
   const forNode = client.includes(':') ? `"[${client}]"` : client;
   const element = `for=${forNode};proto=http${host ? `;host="${host.replace(/["\\]/g, '')}"` : ''}`;
   headers.push(['Forwarded', prior ? `${prior}, ${element}` : element]);
-  return { method: req.head.method, target: req.head.target, minor: 1, headers };
+  const target = absolute?.originForm ?? req.head.target;
+  return { method: req.head.method, target, minor: 1, headers };
 }

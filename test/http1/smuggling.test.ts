@@ -242,6 +242,25 @@ const requestCases: [name: string, raw: string, status: number, code: string][] 
   ['Host with a broken %-escape', 'GET / HTTP/1.1\r\nHost: a%4\r\n\r\n', 400, 'invalid-host'],
   ['Host with obs-text', 'GET / HTTP/1.1\r\nHost: \xe9.example\r\n\r\n', 400, 'invalid-host'],
   ['Host IP literal not closed', 'GET / HTTP/1.1\r\nHost: [::1\r\n\r\n', 400, 'invalid-host'],
+  // An absolute-form target's authority stands in for Host: same grammar, no userinfo.
+  [
+    'absolute-form target with userinfo',
+    'GET http://u:p@a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n',
+    400,
+    'invalid-target',
+  ],
+  [
+    'absolute-form target with no host',
+    'GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n',
+    400,
+    'invalid-target',
+  ],
+  [
+    'absolute-form target with only a port',
+    'GET http://:80/ HTTP/1.1\r\nHost: h\r\n\r\n',
+    400,
+    'invalid-target',
+  ],
   [
     'Host with junk after an IP literal',
     'GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n',
@@ -279,6 +298,7 @@ describe('http1 request smuggling corpus', () => {
       '[::1]',
       '[::1]:8080',
       '[v1.x:y]',
+      '[fe80::1%25eth0]:8080',
       'a%2Db',
       "x!$&'()*+,;=",
       'a:',
@@ -287,6 +307,13 @@ describe('http1 request smuggling corpus', () => {
       const { head } = await parseRequest(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
       assert.equal(head.headers[0]?.[1], host);
     }
+  });
+
+  test('an absolute-form target with a valid authority is accepted whatever the Host', async () => {
+    const { head } = await parseRequest(
+      'GET http://a.example:8080/x?y HTTP/1.1\r\nHost: b\r\n\r\n',
+    );
+    assert.equal(head.target, 'http://a.example:8080/x?y');
   });
 
   test('identical repeated Content-Lengths are collapsed', async () => {

@@ -60,6 +60,33 @@ describe('server forwardHead', () => {
     );
   });
 
+  test("an absolute-form target's authority replaces Host and the target goes on in origin-form (RFC 9112 §3.2.2)", () => {
+    const req = request([
+      ['Host', 'b.example'],
+      ['Accept', '*/*'],
+    ]);
+    req.head.target = 'http://a.example:8080/x?y=1';
+    const head = forwardHead(req, { kind: 'none' }, false);
+    assert.equal(head.target, '/x?y=1');
+    assert.deepEqual(
+      head.headers.filter(([n]) => n.toLowerCase() === 'host'),
+      [['Host', 'a.example:8080']],
+    );
+    assert.deepEqual(
+      head.headers.find(([n]) => n === 'X-Forwarded-Host'),
+      ['X-Forwarded-Host', 'a.example:8080'],
+    );
+  });
+
+  test('an empty Host is passed on empty, with no X-Forwarded-Host', () => {
+    const head = forwardHead(request([['Host', '']]), { kind: 'none' }, false);
+    assert.deepEqual(head.headers[0], ['Host', '']);
+    assert.equal(
+      head.headers.some(([n]) => n === 'X-Forwarded-Host'),
+      false,
+    );
+  });
+
   test('earlier proxies are kept: every X-Forwarded-For and Forwarded line, joined (RFC 9110 §5.3; Go ReverseProxy does the same), then appended to', () => {
     const head = forwardHead(
       request(

@@ -33,8 +33,8 @@ describe('Host on every hop', () => {
     upstream.close();
   });
 
-  async function send(requestLine: string, fields: string[]) {
-    const head = [requestLine, 'x-piko-endpoint: hosts', 'Connection: close', ...fields];
+  async function send(requestLine: string, fields: string[], route = ['x-piko-endpoint: hosts']) {
+    const head = [requestLine, ...route, 'Connection: close', ...fields];
     const res = await rawExchange(server.proxyPort, `${head.join('\r\n')}\r\n\r\n`);
     assert.equal(res.closed, true, 'the server closes after the answer');
     const text = res.data.toString('latin1');
@@ -76,6 +76,25 @@ describe('Host on every hop', () => {
     const res = await send('GET /empty HTTP/1.1', ['Host:']);
     assert.match(res.status, /^HTTP\/1\.1 200 /, `got ${res.status}`);
     assert.equal(seen.find((s) => s.url === '/empty')?.host, `127.0.0.1:${upstreamPort}`);
+  });
+
+  test("an absolute-form target's authority routes and becomes Host; the target goes on in origin-form", async () => {
+    // RFC 9112 §3.2.2: the Host received is ignored. It names an endpoint with no agent, so
+    // routing by it would answer 502.
+    const res = await send(
+      'GET http://hosts.example.com/abs?x=1 HTTP/1.1',
+      ['Host: nobody.example.com'],
+      [],
+    );
+    assert.match(res.status, /^HTTP\/1\.1 200 /, `got ${res.status}`);
+    assert.deepEqual(
+      seen.find((s) => s.url === '/abs?x=1'),
+      {
+        url: '/abs?x=1',
+        host: 'hosts.example.com',
+        hosts: 1,
+      },
+    );
   });
 
   test('a Host that is not an authority gets 400 and never reaches the upstream', async () => {
