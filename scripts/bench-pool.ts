@@ -1,12 +1,15 @@
 /**
- * Requests/s through tether's upstream pool versus the runtime's own `fetch`, to the same
- * local upstream (Node `http`, keep-alive on, 64-byte body, in its own process), at
+ * Requests/s and client CPU per request through tether's upstream pool versus the runtime's
+ * own `fetch` and versus a minimal callback client on `node:net` (one connection per loop,
+ * head written, response framed by its Content-Length: the floor any pool could reach), to
+ * the same local upstream (Node `http`, keep-alive on, 64-byte body, in its own process), at
  * concurrency 1 and 32, measured side by side in one run.
  *
  *   bun scripts/bench-pool.ts [seconds per cell, default 5]
  *   deno run -A scripts/bench-pool.ts [seconds]
  */
 import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { parseOrigin, UpstreamPool } from '../src/pool/index.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -51,37 +54,97 @@ async function viaFetch(): Promise<void> {
   if (res.status !== 200 || n !== 64) throw new Error(`Bad response ${res.status} ${n}`);
 }
 
-/** Runs `concurrency` request loops for `ms`; returns requests per second. */
-async function measure(run: () => Promise<void>, concurrency: number, ms: number): Promise<number> {
+const rawHead = new TextEncoder().encode(`GET /bench HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+const rawSockets: Socket[] = [];
+
+/** One request loop's own connection: write the head, call back once the body is in. */
+function rawConnection(): Promise<() => Promise<void>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    rawSockets.push(socket);
+    socket.setNoDelay(true);
+    let pending = '';
+    let done: (() => void) | undefined;
+    socket.on('data', (d: Buffer) => {
+      pending += d.toString('latin1');
+      const end = pending.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(pending.slice(0, end))?.[1]);
+      if (pending.length < end + 4 + length) return;
+      pending = pending.slice(end + 4 + length);
+      done?.();
+    });
+    socket.once('error', reject);
+    socket.once('connect', () =>
+      resolve(
+        () =>
+          new Promise<void>((r) => {
+            done = r;
+            socket.write(rawHead);
+          }),
+      ),
+    );
+  });
+}
+
+interface Cell {
+  rps: number;
+  /** Client CPU (user + system) per request, µs. */
+  cpuUs: number;
+}
+
+/** Runs `concurrency` request loops for `ms`; returns requests per second and CPU per request. */
+async function measure(
+  run: (() => Promise<void>) | 'raw',
+  concurrency: number,
+  ms: number,
+): Promise<Cell> {
+  const loops = await Promise.all(
+    Array.from({ length: concurrency }, () => (run === 'raw' ? rawConnection() : run)),
+  );
   let count = 0;
   const end = performance.now() + ms;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    loops.map(async (loop) => {
       while (performance.now() < end) {
-        await run();
+        await loop();
         count++;
       }
     }),
   );
-  return count / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  for (const socket of rawSockets.splice(0)) socket.destroy();
+  return {
+    rps: count / ((performance.now() - start) / 1000),
+    cpuUs: (used.user + used.system) / count,
+  };
 }
 
 const rows: string[][] = [];
 try {
   for (const concurrency of [1, 32]) {
-    const result: Record<string, number> = {};
-    // Interleave the two clients, each warmed up first, so drift hits both alike.
+    const result: Record<string, Cell> = {};
+    // Interleave the clients, each warmed up first, so drift hits them alike.
     for (const [name, run] of [
       ['fetch', viaFetch],
       ['pool', viaPool],
+      ['raw', 'raw'],
     ] as const) {
       await measure(run, concurrency, 500);
       result[name] = await measure(run, concurrency, seconds * 1000);
     }
-    const f = result.fetch ?? 0;
-    const p = result.pool ?? 0;
-    rows.push([String(concurrency), f.toFixed(0), p.toFixed(0), (p / f).toFixed(2)]);
+    const none = { rps: 0, cpuUs: 0 };
+    const { fetch: f = none, pool: p = none, raw: r = none } = result;
+    rows.push([
+      String(concurrency),
+      `${f.rps.toFixed(0)} (${f.cpuUs.toFixed(1)})`,
+      `${p.rps.toFixed(0)} (${p.cpuUs.toFixed(1)})`,
+      `${r.rps.toFixed(0)} (${r.cpuUs.toFixed(1)})`,
+      (p.rps / f.rps).toFixed(2),
+      (p.cpuUs / r.cpuUs).toFixed(2),
+    ]);
   }
 } finally {
   await pool.close();
@@ -90,7 +153,8 @@ try {
 
 console.log(`\nbench-pool on ${runtimeName}: GET, 64-byte body, keep-alive, ${seconds} s per cell`);
 console.log(`pool stats: ${JSON.stringify(pool.stats())}\n`);
-const header = ['concurrency', 'fetch req/s', 'pool req/s', 'pool/fetch'];
+console.log('cells: req/s (client CPU µs per request)\n');
+const header = ['concurrency', 'fetch', 'pool', 'raw node:net', 'pool/fetch req/s', 'pool/raw CPU'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
 console.log(line(header));
