@@ -10,7 +10,8 @@ export function isValidEndpointId(id: string): boolean {
 /**
  * The endpoint a client request is for (DESIGN.md "Routing"): the `x-piko-endpoint` or
  * `x-tether-endpoint` header, else the first label of the request's host (an
- * absolute-form target's authority, else Host) when it has a dot and is not an IP address. Undefined when neither names one.
+ * absolute-form target's authority, else Host) when it has a dot and is not an IP
+ * address. Undefined when neither names one.
  */
 export function endpointFromRequest(head: RequestHead): string | undefined {
   const header =
