@@ -106,6 +106,19 @@ export function rawExchange(
   });
 }
 
+/** A raw HTTP/1.1 response split into its status line, field lines and body. */
+export function splitResponse(data: Buffer): {
+  text: string;
+  status: string;
+  fields: string[];
+  body: string;
+} {
+  const text = data.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const lines = text.slice(0, end).split('\r\n');
+  return { text, status: lines[0] ?? '', fields: lines.slice(1), body: text.slice(end + 4) };
+}
+
 /** Opens a TCP connection and resolves once connected. */
 export function tcpConnect(port: number): Promise<Socket> {
   return new Promise((resolvePromise, reject) => {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { defaultLimits } from '../../src/http1/index.ts';
 import { stopAll } from '../_harness/process.ts';
 import { type ServerProc, startAgent, startServer } from '../_harness/tether.ts';
-import { rawExchange } from './_support.ts';
+import { rawExchange, splitResponse } from './_support.ts';
 
 const MAX_FIELDS = defaultLimits.maxHeaders;
 const MAX_LINE = defaultLimits.maxLineBytes;
@@ -60,13 +60,6 @@ function fillTo(startLines: string[], prefix: string, total: number): string[] {
   return fields;
 }
 
-function split(data: Buffer): { status: string; fields: string[]; body: string } {
-  const text = data.toString('latin1');
-  const end = text.indexOf('\r\n\r\n');
-  const lines = text.slice(0, end).split('\r\n');
-  return { status: lines[0] ?? '', fields: lines.slice(1), body: text.slice(end + 4) };
-}
-
 describe('heads at the limits pass every hop', () => {
   let server: ServerProc;
   const upstream = rawUpstream((target) => {
@@ -91,7 +84,7 @@ describe('heads at the limits pass every hop', () => {
     upstream.server.close();
   });
 
-  /** Sends `fields` (after Host and the endpoint) and returns what the client got. */
+  /** The request line and fields every request here starts with. */
   function start(target: string): string[] {
     return [
       `GET ${target} HTTP/1.1`,
@@ -101,11 +94,12 @@ describe('heads at the limits pass every hop', () => {
     ];
   }
 
+  /** Sends `fields` after those and returns what the client got. */
   async function send(target: string, fields: string[]) {
     const head = [...start(target), ...fields];
     const res = await rawExchange(server.proxyPort, `${head.join('\r\n')}\r\n\r\n`);
     assert.equal(res.closed, true, 'the server closes after the answer');
-    return split(res.data);
+    return splitResponse(res.data);
   }
 
   test(`a request with ${MAX_FIELDS} fields reaches the upstream with all of them`, async () => {

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { stopAll } from '../_harness/process.ts';
 import { type ServerProc, startAgent, startServer } from '../_harness/tether.ts';
-import { rawExchange } from './_support.ts';
+import { rawExchange, splitResponse } from './_support.ts';
 
 describe('Host on every hop', () => {
   let server: ServerProc;
@@ -37,45 +37,37 @@ describe('Host on every hop', () => {
     const head = [requestLine, ...route, 'Connection: close', ...fields];
     const res = await rawExchange(server.proxyPort, `${head.join('\r\n')}\r\n\r\n`);
     assert.equal(res.closed, true, 'the server closes after the answer');
-    const text = res.data.toString('latin1');
-    return {
-      text,
-      status: text.slice(0, text.indexOf('\r\n')),
-      body: text.slice(text.indexOf('\r\n\r\n') + 4),
-    };
+    return splitResponse(res.data);
   }
+
+  /** What the upstream saw of the request for `url`. */
+  const upstreamSaw = (url: string) => seen.find((s) => s.url === url);
 
   test("the client's Host reaches the upstream", async () => {
     const res = await send('GET /named HTTP/1.1', ['Host: app.example:8443']);
     assert.match(res.status, /^HTTP\/1\.1 200 /);
-    assert.deepEqual(
-      seen.find((s) => s.url === '/named'),
-      {
-        url: '/named',
-        host: 'app.example:8443',
-        hosts: 1,
-      },
-    );
+    assert.deepEqual(upstreamSaw('/named'), {
+      url: '/named',
+      host: 'app.example:8443',
+      hosts: 1,
+    });
   });
 
   test('an HTTP/1.0 request without Host reaches the upstream with its address as Host', async () => {
     const res = await send('GET /old HTTP/1.0', []);
     assert.match(res.status, /^HTTP\/1\.[01] 200 /, `got ${res.status}`);
     assert.equal(res.body, 'fine');
-    assert.deepEqual(
-      seen.find((s) => s.url === '/old'),
-      {
-        url: '/old',
-        host: `127.0.0.1:${upstreamPort}`,
-        hosts: 1,
-      },
-    );
+    assert.deepEqual(upstreamSaw('/old'), {
+      url: '/old',
+      host: `127.0.0.1:${upstreamPort}`,
+      hosts: 1,
+    });
   });
 
   test('an empty Host (no authority, RFC 9112 §3.2) is filled the same way', async () => {
     const res = await send('GET /empty HTTP/1.1', ['Host:']);
     assert.match(res.status, /^HTTP\/1\.1 200 /, `got ${res.status}`);
-    assert.equal(seen.find((s) => s.url === '/empty')?.host, `127.0.0.1:${upstreamPort}`);
+    assert.equal(upstreamSaw('/empty')?.host, `127.0.0.1:${upstreamPort}`);
   });
 
   test("an absolute-form target's authority routes and becomes Host; the target goes on in origin-form", async () => {
@@ -87,14 +79,11 @@ describe('Host on every hop', () => {
       [],
     );
     assert.match(res.status, /^HTTP\/1\.1 200 /, `got ${res.status}`);
-    assert.deepEqual(
-      seen.find((s) => s.url === '/abs?x=1'),
-      {
-        url: '/abs?x=1',
-        host: 'hosts.example.com',
-        hosts: 1,
-      },
-    );
+    assert.deepEqual(upstreamSaw('/abs?x=1'), {
+      url: '/abs?x=1',
+      host: 'hosts.example.com',
+      hosts: 1,
+    });
   });
 
   test('a Host that is not an authority gets 400 and never reaches the upstream', async () => {
