@@ -78,10 +78,11 @@ export async function forwardHttpStream(
     const bodyFraming = responseFraming(response.head, head.method);
     // A body framed by length gets its Content-Length below: the upstream's own would be a
     // second one. Without a body (HEAD, 304) the upstream's describes the GET and stays.
-    const byLength = bodyFraming.kind === 'length';
-    const out = stripHopByHop(response.head.headers).filter(
-      ([n]) => !(byLength && equalsLower(n, 'content-length')),
-    );
+    const stripped = stripHopByHop(response.head.headers);
+    const out =
+      bodyFraming.kind === 'length'
+        ? stripped.filter(([n]) => !equalsLower(n, 'content-length'))
+        : stripped;
     out.push(['Connection', 'close']);
     if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
     if (response.whole !== undefined) {

@@ -41,11 +41,12 @@ export async function prepareRequest(
   // Fields are only ever added here, never changed: a copy of the list is enough.
   const headers: HeaderList = req.headers.slice();
   const te = getHeader(headers, 'transfer-encoding');
-  const cl = getHeader(headers, 'content-length');
+  const rawLength = getHeader(headers, 'content-length');
+  const cl = rawLength === undefined ? undefined : trimOws(rawLength);
   let body = req.body;
   let length = req.bodyLength ?? (body instanceof Uint8Array ? body.byteLength : undefined);
-  if (length === undefined && te === undefined && cl !== undefined && /^\d+$/.test(trimOws(cl))) {
-    length = Number(trimOws(cl));
+  if (length === undefined && te === undefined && cl !== undefined && /^\d+$/.test(cl)) {
+    length = Number(cl);
   }
   if (
     body instanceof ReadableStream &&
