@@ -103,14 +103,17 @@ async function serveOne(
     await writer.write(errorResponse(error));
     return 'close';
   }
+  // Content-Length: 0 is no body too: nothing to ask permission for (no 100 Continue), and
+  // nothing left unread that would end the connection.
+  const bodiless = framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0);
   const expectsContinue =
     head.minor === 1 &&
-    framing.kind !== 'none' &&
+    !bodiless &&
     getHeader(head.headers, 'expect')?.toLowerCase() === '100-continue';
   let headWritten = false;
   // No body (most requests): nothing to stream, and no stream is built unless asked for.
   let inner: ReadableStream<Uint8Array> | null = null;
-  if (framing.kind === 'none') reader.takeBufferedBody(framing);
+  if (bodiless) reader.takeBufferedBody(framing);
   else inner = reader.body(framing, options.limits ?? defaultLimits);
   const body = new RequestBody(
     inner,

@@ -402,6 +402,25 @@ describe('http1 serveHttp1', () => {
     c.close();
   });
 
+  test('Expect: 100-continue with Content-Length: 0 is a request without body: no 100, and an unread body does not end the connection', async () => {
+    const { port } = await serve(async (req) => ok(req.head.target), {
+      keepAlive: { mode: 'forever' },
+    });
+    const c = await RawClient.connect(port);
+    await c.write(
+      'POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n',
+    );
+    // The first thing back is the final response, not an interim 100.
+    const first = await c.response();
+    assert.match(first.head, /^HTTP\/1\.1 200 /);
+    assert.equal(header(first.head, 'connection'), undefined);
+    assert.equal(first.body, '/a');
+    await c.write(get('/b'));
+    const second = await c.response();
+    assert.equal(second.body, '/b');
+    c.close();
+  });
+
   test('101 upgrade hands raw bytes both ways, including bytes sent with the head', async () => {
     const { port } = await serve(
       async () => ({
