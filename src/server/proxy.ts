@@ -142,9 +142,12 @@ async function exchange(
   req.signal.addEventListener('abort', onClientGone);
 
   const reader = new ByteReader(stream.reader());
-  // A request without body or upgrade is all head: it leaves with FIN, in one frame, and
-  // the agent's read side ends at once. Otherwise the writer stays for body or upgrade.
-  const ended = framing.kind === 'none' && !upgrade;
+  // A request without body (Content-Length: 0 included) or upgrade is all head: it leaves
+  // with FIN, in one frame, and the agent's read side ends at once. Such a head is a whole
+  // request, so it never waits for the ACK, and a lost stream is retried only when the
+  // request is idempotent. Otherwise the writer stays for body or upgrade.
+  const bodiless = framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0);
+  const ended = bodiless && !upgrade;
   const writer = ended ? undefined : stream.writable.getWriter();
   try {
     // --proxy.timeout is the upstream's time to answer: it starts once the whole request
@@ -158,7 +161,7 @@ async function exchange(
     };
     if (writer === undefined) await stream.end(headBytes);
     else await writer.write(headBytes);
-    if (framing.kind === 'none') startHeadTimer();
+    if (bodiless) startHeadTimer();
     else {
       // Only send the body once the agent has taken the stream: a stream it refused, or
       // whose session died before the ACK, has consumed none of the client's body and is

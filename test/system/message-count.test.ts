@@ -13,7 +13,7 @@ import { UpstreamPool } from '../../src/pool/index.ts';
 import { type Listener, runtime } from '../../src/runtime/index.ts';
 import { type ServerHandle, startServer } from '../../src/server/index.ts';
 import { Flag, FrameType, Session, type Stream } from '../../src/tunnel/index.ts';
-import { frames, readAll, sessionPair } from '../_harness/tunnel-sessions.ts';
+import { frames, readAll, sessionPair, waitFor } from '../_harness/tunnel-sessions.ts';
 
 const quiet = { heartbeatInterval: 0, heartbeatTimeout: 0 };
 const log = createLogger({ level: 'error', write: () => {} });
@@ -87,6 +87,30 @@ describe('wire economy of a small request', () => {
     const data = carrying[0]!.filter((f) => f.type === FrameType.Data);
     assert.equal(data.length, 1, 'in one Data frame');
     assert.equal(data[0]!.flags & Flag.FIN, Flag.FIN, 'that frame carries FIN');
+
+    // A POST with Content-Length: 0 is as whole as its head: the same one frame with FIN,
+    // not a head that waits for the ACK and an end that comes only with the response.
+    received.length = 0;
+    const posting = fetch(`http://127.0.0.1:${server.proxyPort}/y`, {
+      method: 'POST',
+      headers: { 'x-piko-endpoint': 'frames', 'content-length': '0' },
+      body: '',
+    });
+    const post = await session.accept();
+    const dataOf = () => received.flatMap(frames).filter((f) => f.type === FrameType.Data);
+    await waitFor(() => dataOf().length > 0, 5000, 'the POST head');
+    assert.equal(dataOf().length, 1, 'one Data frame');
+    assert.equal(dataOf()[0]!.flags & Flag.FIN, Flag.FIN, 'that frame carries FIN');
+    assert.match(
+      new TextDecoder().decode(await readAll(post.readable)),
+      /^POST \/y HTTP\/1\.1\r\n[\s\S]*\r\nContent-Length: 0\r\n/i,
+    );
+    await post.end(
+      text.encode('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'),
+    );
+    const posted = await posting;
+    assert.equal(posted.status, 200);
+    assert.equal(await posted.text(), 'ok');
   });
 
   test('the agent answers a small response with head, body and FIN in one frame', async () => {
