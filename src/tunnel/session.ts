@@ -358,6 +358,9 @@ export class Session {
       throw new ProtocolError(`Invalid frame: duplicate SYN for stream ${id}`);
     }
     if (flags & Flag.RST) {
+      // ACK|RST: taken, then reset. Read as a refusal it would be retried elsewhere, though
+      // the peer may have acted on it (hashicorp never sends it; other yamux peers may).
+      if (flags & Flag.ACK) stream.established();
       stream.remoteReset();
       return;
     }

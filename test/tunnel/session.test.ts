@@ -255,6 +255,23 @@ describe('Session', () => {
     pair.close();
   });
 
+  test('accepted - ACK|RST in one frame is a reset after the stream was taken, not a refusal', async () => {
+    const transport = new RecordingTransport();
+    const lone = Session.server(transport, quiet);
+    const stream = lone.open();
+    lone.receive(
+      encodeHeader({
+        type: FrameType.WindowUpdate,
+        flags: Flag.ACK | Flag.RST,
+        streamId: stream.id,
+        length: 0,
+      }),
+    );
+    await stream.accepted;
+    await assert.rejects(stream.readable.getReader().read(), StreamResetError);
+    lone.close();
+  });
+
   test('streamOpenTimeout - an unanswered open fails that stream, not the session', async () => {
     const transport = new RecordingTransport();
     const session = Session.server(transport, { ...quiet, streamOpenTimeout: 50 });
