@@ -63,7 +63,12 @@ export async function forwardHttpStream(
         body: framing.kind === 'none' ? null : reader.body(framing),
         ...(framing.kind === 'length' ? { bodyLength: framing.length } : {}),
       },
-      { signal: abort.signal },
+      {
+        signal: abort.signal,
+        // 103 Early Hints and the like go on as they come, each its own head on the stream.
+        onInformational: (interim) =>
+          writeHead(stream, { ...interim, headers: stripHopByHop(interim.headers) }),
+      },
     );
 
     if (response.upgraded && response.head.status === 101) {
@@ -134,6 +139,15 @@ function fillEmptyHost(headers: HeaderList, origin: Origin): void {
     const defaultPort = origin.protocol === 'https:' ? 443 : 80;
     headers[i] = [name, origin.port === defaultPort ? host : `${host}:${origin.port}`];
     return;
+  }
+}
+
+async function writeHead(stream: Stream, head: ResponseHead): Promise<void> {
+  const writer = stream.writable.getWriter();
+  try {
+    await writer.write(serializeResponseHead({ ...head, minor: 1 }));
+  } finally {
+    writer.releaseLock();
   }
 }
 

@@ -134,6 +134,15 @@ async function serveOne(
         remoteAddress: conn.remoteAddress,
         remotePort: conn.remotePort,
         signal: abort.signal,
+        informational: async (interim) => {
+          if (interim.status < 102 || interim.status > 199 || interim.status === 101) {
+            throw new RangeError(
+              `Cannot send interim response: status ${interim.status} is not 102–199 but 101`,
+            );
+          }
+          if (headWritten || head.minor === 0) return;
+          await writer.write(serializeResponseHead({ ...interim, minor: 1 }));
+        },
       });
     } catch (error) {
       options.onError?.(error);

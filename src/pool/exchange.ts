@@ -45,6 +45,17 @@ export class EarlyFailure extends Error {
   }
 }
 
+/** What a caller may pass with one request. */
+export interface RequestOptions {
+  /** Aborting closes the connection and fails the request (and its body). */
+  signal?: AbortSignal;
+  /**
+   * Each interim response (1xx but 100 and 101, such as 103 Early Hints) as it arrives; the
+   * final head is read once what it returns has settled.
+   */
+  onInformational?: (head: ResponseHead) => void | Promise<void>;
+}
+
 const INLINE_BODY_BYTES = 65_536;
 
 /**
@@ -56,9 +67,10 @@ export async function exchange(
   conn: PooledConnection,
   req: PreparedRequest,
   config: PoolConfig,
-  signal: AbortSignal | undefined,
+  options: RequestOptions,
   release: (conn: PooledConnection) => void,
 ): Promise<UpstreamResponse> {
+  const { signal, onInformational } = options;
   conn.requests++;
   conn.idleMs = null; // earned again by this response
   if (conn.writer.desiredSize === null) {
@@ -97,8 +109,11 @@ export async function exchange(
 
   let head: ResponseHead;
   try {
-    do head = await conn.reader.readResponseHead();
-    while (head.status < 200 && head.status !== 101);
+    for (;;) {
+      head = await conn.reader.readResponseHead();
+      if (head.status >= 200 || head.status === 101) break;
+      if (head.status !== 100) await onInformational?.(head);
+    }
   } catch (cause) {
     throw fail(responseError(cause, 'Cannot read upstream response head'));
   }

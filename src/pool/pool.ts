@@ -2,7 +2,7 @@ import type { ConnectOptions, TcpConnection } from '../runtime/index.ts';
 import { runtime } from '../runtime/index.ts';
 import { type PoolConfig, resolvePoolConfig } from './config.ts';
 import { UpstreamError } from './errors.ts';
-import { EarlyFailure, exchange, type UpstreamResponse } from './exchange.ts';
+import { EarlyFailure, exchange, type RequestOptions, type UpstreamResponse } from './exchange.ts';
 import { type Origin, originKey } from './origin.ts';
 import { abortedError, OriginPool, type PoolCounters } from './origin-pool.ts';
 import { type OutgoingRequest, prepareRequest } from './request.ts';
@@ -46,7 +46,7 @@ export class UpstreamPool {
   async request(
     origin: Origin,
     req: OutgoingRequest,
-    options: { signal?: AbortSignal } = {},
+    options: RequestOptions = {},
   ): Promise<UpstreamResponse> {
     const { signal } = options;
     if (this.#closed)
@@ -59,7 +59,7 @@ export class UpstreamPool {
     for (;;) {
       const lease = await pool.acquire(signal, retried);
       try {
-        return await exchange(lease.conn, prepared, this.config, signal, release);
+        return await exchange(lease.conn, prepared, this.config, options, release);
       } catch (err) {
         if (!(err instanceof EarlyFailure)) throw err;
         if (!lease.reused || retried) {

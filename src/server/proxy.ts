@@ -182,8 +182,15 @@ async function exchange(
     try {
       // The agent added Connection and framing to a head it had checked: allow for them.
       head = await reader.readResponseHead(tunnelHopLimits);
-      while (head.status >= 100 && head.status < 200 && head.status !== 101)
+      while (head.status >= 100 && head.status < 200 && head.status !== 101) {
+        // Interim answers such as 103 Early Hints go on to the client as they come (as Go's
+        // ReverseProxy, so Piko, does); 100 Continue is the client loop's own.
+        watch.touch();
+        if (head.status !== 100) {
+          await req.informational({ ...head, headers: stripHopByHop(head.headers) });
+        }
         head = await reader.readResponseHead(tunnelHopLimits);
+      }
     } finally {
       headArrived = true;
       clearTimeout(headTimer);

@@ -421,6 +421,54 @@ describe('http1 serveHttp1', () => {
     c.close();
   });
 
+  test('informational() sends an interim response ahead of the final one, never to HTTP/1.0 clients', async () => {
+    const { port } = await serve(
+      async (req) => {
+        await req.informational({
+          status: 103,
+          reason: 'Early Hints',
+          minor: 1,
+          headers: [['Link', '</a.css>; rel=preload']],
+        });
+        return ok('final');
+      },
+      { keepAlive: { mode: 'forever' } },
+    );
+    const c = await RawClient.connect(port);
+    await c.write(get('/'));
+    const interim = await c.response();
+    assert.match(interim.head, /^HTTP\/1\.1 103 Early Hints\r\nLink: <\/a\.css>; rel=preload$/);
+    assert.equal((await c.response()).body, 'final');
+    c.close();
+    const old = await RawClient.connect(port);
+    await old.write('GET / HTTP/1.0\r\nHost: t\r\n\r\n');
+    const only = await old.response();
+    assert.match(only.head, /^HTTP\/1\.1 200 /);
+    assert.equal(only.body, 'final');
+    old.close();
+  });
+
+  test('informational() refuses 100, 101 and final statuses', async () => {
+    const refused: string[] = [];
+    const { port } = await serve(
+      async (req) => {
+        for (const status of [100, 101, 200]) {
+          await req
+            .informational({ status, reason: '', minor: 1, headers: [] })
+            .catch((error: Error) => refused.push(`${status} ${error.name}`));
+        }
+        return ok('final');
+      },
+      { keepAlive: { mode: 'forever' } },
+    );
+    const c = await RawClient.connect(port);
+    await c.write(get('/'));
+    const res = await c.response();
+    assert.match(res.head, /^HTTP\/1\.1 200 /);
+    assert.deepEqual(refused, ['100 RangeError', '101 RangeError', '200 RangeError']);
+    c.close();
+  });
+
   test('101 upgrade hands raw bytes both ways, including bytes sent with the head', async () => {
     const { port } = await serve(
       async () => ({

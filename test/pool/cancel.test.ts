@@ -212,13 +212,26 @@ describe('pool - limits', () => {
 });
 
 describe('pool - upgrade and 1xx', () => {
-  test('1xx responses before the final one are skipped', { timeout: 10_000 }, async () => {
+  test('1xx responses before the final one: 103 is handed to onInformational, 100 is not', {
+    timeout: 10_000,
+  }, async () => {
     const up = await startUpstream({ kind: 'raw', informational: true });
     const pool = new UpstreamPool();
     try {
       for (let i = 0; i < 2; i++) {
-        const r = await send(pool, up.origin, 'GET', '/');
-        assert.deepEqual([r.status, r.text], [200, 'ok']);
+        const interim: string[] = [];
+        const res = await pool.request(
+          parseOrigin(up.origin),
+          { method: 'GET', target: '/', headers: [['Host', 'x']], body: null },
+          {
+            onInformational: (head) => {
+              interim.push(`${head.status} ${head.headers.map(([n, v]) => `${n}: ${v}`)}`);
+            },
+          },
+        );
+        assert.equal(res.head.status, 200);
+        assert.equal(new TextDecoder().decode(await new Response(res.body).arrayBuffer()), 'ok');
+        assert.deepEqual(interim, ['103 Link: </a.css>; rel=preload']);
       }
       assert.equal(pool.stats().reused, 1);
     } finally {
