@@ -59,7 +59,7 @@ export async function forwardHttpStream(
       {
         method: head.method,
         target: head.target,
-        headers: headers.filter(([n]) => !equalsLower(n, 'content-length')),
+        headers: withoutContentLength(headers),
         body: framing.kind === 'none' ? null : reader.body(framing),
         ...(framing.kind === 'length' ? { bodyLength: framing.length } : {}),
       },
@@ -84,15 +84,13 @@ export async function forwardHttpStream(
     // A body framed by length gets its Content-Length below: the upstream's own would be a
     // second one. Without a body (HEAD, 304) the upstream's describes the GET and stays.
     const stripped = stripHopByHop(response.head.headers);
-    const out =
-      bodyFraming.kind === 'length'
-        ? stripped.filter(([n]) => !equalsLower(n, 'content-length'))
-        : stripped;
+    const out = bodyFraming.kind === 'length' ? withoutContentLength(stripped) : stripped;
     out.push(['Connection', 'close']);
     if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
+    const { status, reason } = response.head;
     if (response.whole !== undefined) {
       // The body came with the head: head, body and FIN leave in one frame.
-      const headBytes = serializeResponseHead({ ...response.head, minor: 1, headers: out });
+      const headBytes = serializeResponseHead({ status, reason, minor: 1, headers: out });
       finished = true;
       await stream.end(concatBytes([headBytes, response.whole]));
       return;
@@ -107,7 +105,7 @@ export async function forwardHttpStream(
     }
     // 'close': the body ends with our FIN, the server re-frames it for the client.
     const writer = stream.writable.getWriter();
-    await writer.write(serializeResponseHead({ ...response.head, minor: 1, headers: out }));
+    await writer.write(serializeResponseHead({ status, reason, minor: 1, headers: out }));
     if (body) {
       writer.releaseLock();
       await pump(body, stream.writable);
@@ -123,6 +121,15 @@ export async function forwardHttpStream(
   } finally {
     finished = true;
   }
+}
+
+/** `headers` (a fresh list) without its Content-Length fields, removed in place. */
+function withoutContentLength(headers: HeaderList): HeaderList {
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const name = headers[i]![0];
+    if (name.length === 14 && equalsLower(name, 'content-length')) headers.splice(i, 1);
+  }
+  return headers;
 }
 
 /**

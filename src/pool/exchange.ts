@@ -91,19 +91,26 @@ export async function exchange(
   };
 
   let writeDone = false;
-  const written = writeRequest(conn.writer, req, signal).then(() => {
-    writeDone = true;
-  });
-  // Settles only if the write fails (a fresh pending promise each time: nothing accumulates).
-  const writeFailed = written.then(
-    () => new Promise<never>(() => {}),
-    (err: unknown) => ({ err }),
+  let writeError: unknown;
+  let responding = false;
+  // Never rejects: a failure is kept in writeError.
+  const written = writeRequest(conn.writer, req, signal).then(
+    () => {
+      writeDone = true;
+    },
+    (err: unknown) => {
+      writeError = err ?? new Error('Cannot write request upstream');
+      // Before the response starts, a failed write ends the wait for it: the connection
+      // closes and the read below sees the end. After, the response is still read.
+      if (!responding) conn.close();
+    },
   );
 
   // The first response byte decides whether a failure happened "before the response".
-  const first = await Promise.race([conn.reader.waitReadable(), writeFailed]);
+  const first = await conn.reader.waitReadable();
+  responding = true;
   if (first !== 'data') {
-    const cause = typeof first === 'object' ? first.err : new Error(`Upstream connection ${first}`);
+    const cause = writeError ?? new Error(`Upstream connection ${first}`);
     throw fail(new EarlyFailure(true, { cause }));
   }
 
@@ -124,11 +131,12 @@ export async function exchange(
         new UpstreamError('bad-response', 'Upstream sent 101 to a request without Upgrade'),
       );
     }
-    try {
-      await written;
-    } catch (cause) {
+    await written;
+    if (writeError !== undefined) {
       throw fail(
-        new UpstreamError('upstream-closed', 'Cannot send upgrade request upstream', { cause }),
+        new UpstreamError('upstream-closed', 'Cannot send upgrade request upstream', {
+          cause: writeError,
+        }),
       );
     }
     cleanup();

@@ -68,7 +68,7 @@ export class OriginPool {
   }
 
   /** Back from a request: pooled when `conn.idleMs` allows, closed otherwise. */
-  release(conn: PooledConnection): void {
+  readonly release = (conn: PooledConnection): void => {
     if (conn.closed) return;
     const idleMs = conn.idleMs;
     if (this.#closed || idleMs === null) {
@@ -79,7 +79,7 @@ export class OriginPool {
     this.idle.push(conn);
     this.#wake();
     if (this.idle.length > this.config.maxIdlePerOrigin) this.idle[0]?.close();
-  }
+  };
 
   /** Closes idle connections and fails waiters; busy connections close when released. */
   close(): void {

@@ -28,6 +28,8 @@ export class UpstreamPool {
   readonly #counters: PoolCounters = { created: 0, reused: 0 };
   #retried = 0;
   #closed = false;
+  #lastOrigin: Origin | undefined;
+  #lastPool: OriginPool | undefined;
 
   constructor(
     config?: Partial<PoolConfig>,
@@ -52,9 +54,11 @@ export class UpstreamPool {
     if (this.#closed)
       throw new UpstreamError('pool-closed', 'Cannot forward request: the pool is closed');
     if (signal?.aborted) throw abortedError(signal);
-    const prepared = await prepareRequest(req, this.config);
+    // Only a streamed body that must be buffered for a replay makes this wait.
+    const preparing = prepareRequest(req, this.config);
+    const prepared = preparing instanceof Promise ? await preparing : preparing;
     const pool = this.#originPool(origin);
-    const release = pool.release.bind(pool);
+    const release = pool.release;
     let retried = false;
     for (;;) {
       const lease = await pool.acquire(signal, retried);
@@ -111,6 +115,15 @@ export class UpstreamPool {
   }
 
   #originPool(origin: Origin): OriginPool {
+    // An agent forwards every request to one Origin object: no key string per request.
+    if (origin === this.#lastOrigin && this.#lastPool !== undefined) return this.#lastPool;
+    const pool = this.#poolFor(origin);
+    this.#lastOrigin = origin;
+    this.#lastPool = pool;
+    return pool;
+  }
+
+  #poolFor(origin: Origin): OriginPool {
     const key = originKey(origin);
     let pool = this.#origins.get(key);
     if (!pool) {

@@ -32,18 +32,19 @@ const NEEDS_LENGTH = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * Adds framing headers and, for a streamed body of known length up to replayBufferBytes,
- * buffers it so an idempotent request can be replayed on a fresh connection.
+ * buffers it so an idempotent request can be replayed on a fresh connection. Returns a
+ * promise only when it has such a body to read.
  */
-export async function prepareRequest(
+export function prepareRequest(
   req: OutgoingRequest,
   config: PoolConfig,
-): Promise<PreparedRequest> {
+): PreparedRequest | Promise<PreparedRequest> {
   // Fields are only ever added here, never changed: a copy of the list is enough.
   const headers: HeaderList = req.headers.slice();
   const te = getHeader(headers, 'transfer-encoding');
   const rawLength = getHeader(headers, 'content-length');
   const cl = rawLength === undefined ? undefined : trimOws(rawLength);
-  let body = req.body;
+  const body = req.body;
   let length = req.bodyLength ?? (body instanceof Uint8Array ? body.byteLength : undefined);
   if (length === undefined && te === undefined && cl !== undefined && /^\d+$/.test(cl)) {
     length = Number(cl);
@@ -53,8 +54,19 @@ export async function prepareRequest(
     length !== undefined &&
     length <= config.replayBufferBytes
   ) {
-    body = await readAll(body, length);
+    return readAll(body, length).then((bytes) => prepared(req, headers, te, cl, bytes, length));
   }
+  return prepared(req, headers, te, cl, body, length);
+}
+
+function prepared(
+  req: OutgoingRequest,
+  headers: HeaderList,
+  te: string | undefined,
+  cl: string | undefined,
+  body: OutgoingRequest['body'],
+  length: number | undefined,
+): PreparedRequest {
   let framing: BodyFraming = { kind: 'none' };
   if (body !== null) {
     if (te?.toLowerCase().includes('chunked')) framing = { kind: 'chunked' };
