@@ -11,6 +11,11 @@ import type { BodyFraming, RequestHead, ResponseHead } from './types.ts';
 
 const none: BodyFraming = Object.freeze({ kind: 'none' });
 
+/** No body bytes follow the head: no framing at all, or `Content-Length: 0`. */
+export function isBodiless(framing: BodyFraming): boolean {
+  return framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0);
+}
+
 /** Request framing: chunked, Content-Length or no body (§6.3 items 3–6). */
 export function requestFraming(head: RequestHead): BodyFraming {
   const framing = explicitFraming(head.headers, head.minor, 'request');

@@ -7,7 +7,7 @@
  */
 export { ByteReader } from './byte-reader.ts';
 export { concatBytes } from './concat.ts';
-export { requestFraming, responseFraming } from './framing.ts';
+export { isBodiless, requestFraming, responseFraming } from './framing.ts';
 export {
   connectionTokens,
   equalsLower,

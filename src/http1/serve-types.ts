@@ -17,7 +17,7 @@ export interface IncomingRequest {
   /** Aborted when the client goes away (its side ends or fails) before the response is done. */
   signal: AbortSignal;
   /**
-   * Sends an interim response (102–199 but 101, such as 103 Early Hints) ahead of the final
+   * Sends an interim response (102–199, such as 103 Early Hints) ahead of the final
    * one. Dropped for an HTTP/1.0 client (RFC 9110 §15.2) and once the final head is out;
    * 100 Continue stays the engine's (sent when the body is first read). The caller strips
    * hop-by-hop fields.

@@ -23,7 +23,7 @@
 import type { TcpConnection } from '../runtime/index.ts';
 import { ByteReader } from './byte-reader.ts';
 import { concatBytes } from './concat.ts';
-import { requestFraming } from './framing.ts';
+import { isBodiless, requestFraming } from './framing.ts';
 import { getHeader, isPersistent } from './headers.ts';
 import { HttpError } from './http-error.ts';
 import { KeepAliveWait } from './keep-alive-wait.ts';
@@ -105,7 +105,7 @@ async function serveOne(
   }
   // Content-Length: 0 is no body too: nothing to ask permission for (no 100 Continue), and
   // nothing left unread that would end the connection.
-  const bodiless = framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0);
+  const bodiless = isBodiless(framing);
   const expectsContinue =
     head.minor === 1 &&
     !bodiless &&
@@ -135,9 +135,9 @@ async function serveOne(
         remotePort: conn.remotePort,
         signal: abort.signal,
         informational: async (interim) => {
-          if (interim.status < 102 || interim.status > 199 || interim.status === 101) {
+          if (interim.status < 102 || interim.status > 199) {
             throw new RangeError(
-              `Cannot send interim response: status ${interim.status} is not 102–199 but 101`,
+              `Cannot send interim response: status ${interim.status} is not 102–199`,
             );
           }
           if (headWritten || head.minor === 0) return;

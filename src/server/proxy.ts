@@ -3,6 +3,7 @@ import {
   getHeader,
   HttpError,
   type IncomingRequest,
+  isBodiless,
   isIdempotent,
   type OutgoingResponse,
   type ResponseHead,
@@ -146,7 +147,7 @@ async function exchange(
   // with FIN, in one frame, and the agent's read side ends at once. Such a head is a whole
   // request, so it never waits for the ACK, and a lost stream is retried only when the
   // request is idempotent. Otherwise the writer stays for body or upgrade.
-  const bodiless = framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0);
+  const bodiless = isBodiless(framing);
   const ended = bodiless && !upgrade;
   const writer = ended ? undefined : stream.writable.getWriter();
   try {
