@@ -43,6 +43,16 @@ function sentFrames(transport: RecordingTransport) {
   return frames;
 }
 
+/** A stream a lone server session opened, answered by one WindowUpdate carrying `flags`. */
+function openAnswered(flags: number) {
+  const lone = Session.server(new RecordingTransport(), quiet);
+  const stream = lone.open();
+  lone.receive(
+    encodeHeader({ type: FrameType.WindowUpdate, flags, streamId: stream.id, length: 0 }),
+  );
+  return { lone, stream };
+}
+
 describe('Session', () => {
   test('open/accept - bytes flow both ways and FIN ends each direction', async () => {
     const pair = sessionPair(quiet, quiet);
@@ -238,17 +248,7 @@ describe('Session', () => {
     pair.client.goAway();
     await waitFor(() => pair.server.goneAway, 1000, 'GoAway');
     // Bypass the server's own GoAway guard: the client was draining before it could know.
-    const transport = new RecordingTransport();
-    const lone = Session.server(transport, quiet);
-    const stream = lone.open();
-    lone.receive(
-      encodeHeader({
-        type: FrameType.WindowUpdate,
-        flags: Flag.RST,
-        streamId: stream.id,
-        length: 0,
-      }),
-    );
+    const { lone, stream } = openAnswered(Flag.RST);
     await assert.rejects(stream.accepted, StreamRefusedError);
     await assert.rejects(stream.readable.getReader().read(), StreamRefusedError);
     lone.close();
@@ -256,17 +256,7 @@ describe('Session', () => {
   });
 
   test('accepted - ACK|RST in one frame is a reset after the stream was taken, not a refusal', async () => {
-    const transport = new RecordingTransport();
-    const lone = Session.server(transport, quiet);
-    const stream = lone.open();
-    lone.receive(
-      encodeHeader({
-        type: FrameType.WindowUpdate,
-        flags: Flag.ACK | Flag.RST,
-        streamId: stream.id,
-        length: 0,
-      }),
-    );
+    const { lone, stream } = openAnswered(Flag.ACK | Flag.RST);
     await stream.accepted;
     await assert.rejects(stream.readable.getReader().read(), StreamResetError);
     lone.close();
