@@ -104,6 +104,8 @@ function removeField(headers: HeaderList, lower: string): void {
 
 const reasons: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
   408: 'Request Timeout',
   413: 'Content Too Large',
   414: 'URI Too Long',
@@ -111,6 +113,8 @@ const reasons: Record<number, string> = {
   500: 'Internal Server Error',
   501: 'Not Implemented',
   502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
 };
 

@@ -1,4 +1,4 @@
-import type { HeaderList, ResponseHead } from '../http1/index.ts';
+import { type HeaderList, type ResponseHead, reasonPhrase } from '../http1/index.ts';
 
 /** Machine-readable codes sent in the `tether-error` header with every error we generate. */
 export type ProxyErrorCode =
@@ -29,16 +29,6 @@ export const PROXY_ERRORS: Record<ProxyErrorCode, { status: number; message: str
   },
 };
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** A JSON `{"error": …}` response head and body. */
 export function jsonError(
   status: number,
@@ -53,7 +43,7 @@ export function jsonError(
   ];
   if (code) headers.push(['tether-error', code]);
   headers.push(...extra);
-  return { head: { status, reason: REASONS[status] ?? 'Error', minor: 1, headers }, body };
+  return { head: { status, reason: reasonPhrase(status) || 'Error', minor: 1, headers }, body };
 }
 
 export function proxyError(code: ProxyErrorCode, detail?: string) {
