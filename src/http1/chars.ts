@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /** Character classes of RFC 9110 §5.6.2 (token) and §5.5 (field values), as lookup tables. */
 
 const tcharList = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -78,11 +80,15 @@ export function isFieldValue(s: string): boolean {
 
 const utf8 = new TextDecoder();
 
-/** Bytes as a latin1 string: one code unit per byte, exact for obs-text. */
+/**
+ * Bytes as a latin1 string: one code unit per byte, exact for obs-text. Buffer's latin1
+ * decoder reads the range in place; `TextDecoder` would need a subarray first, which cost
+ * about 0.3 µs per head on Bun against 0.1 µs (per head, twice per request on each side).
+ */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  // Fast path: for pure ASCII, UTF-8 decoding is latin1 decoding, and native. Any byte
-  // above 0x7F either joins a multi-byte sequence (the string gets shorter) or becomes
-  // U+FFFD, so this check is exact.
+  if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
+  // For pure ASCII, UTF-8 decoding is latin1 decoding. Any byte above 0x7F either joins a
+  // multi-byte sequence (the string gets shorter) or becomes U+FFFD: this check is exact.
   const fast = utf8.decode(bytes.subarray(start, end));
   if (fast.length === end - start && !fast.includes('\uFFFD')) return fast;
   let out = '';
@@ -92,3 +98,7 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
   }
   return out;
 }
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+/** Bun's and Deno's Buffer (not part of Node's documented API: hence the fallback above). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;

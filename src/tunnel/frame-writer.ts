@@ -290,7 +290,12 @@ export class FrameWriter {
       const n = this.#planLength[i]!;
       const offset = this.#planOffset[i]!;
       writeHeader(message, pos, 0, this.#planFlags[i]!, this.#planStream[i]!.id, n);
-      message.set(this.#planChunk[i]!.subarray(offset, offset + n), pos + HEADER_LENGTH);
+      const chunk = this.#planChunk[i]!;
+      // A whole chunk (most small writes) needs no view of itself.
+      message.set(
+        offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n),
+        pos + HEADER_LENGTH,
+      );
       pos += HEADER_LENGTH + n;
       this.#planStream[i] = undefined as unknown as TunnelStream;
       this.#planChunk[i] = undefined as unknown as Uint8Array;
