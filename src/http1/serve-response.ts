@@ -12,9 +12,19 @@ import { serializeResponseHead } from './serialize.ts';
 import type { KeepAlive } from './serve-types.ts';
 import type { BodyFraming, HeaderList, RequestHead, ResponseHead } from './types.ts';
 
-/** Fields the engine owns on its own hop. */
-const engineOwned = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
-const engineOwnedLengths = new Set([...engineOwned].map((name) => name.length));
+/** Fields the engine owns on its own hop, matched by length first (no lower-cased copies). */
+function isEngineOwned(name: string): boolean {
+  switch (name.length) {
+    case 10:
+      return equalsLower(name, 'connection') || equalsLower(name, 'keep-alive');
+    case 16:
+      return equalsLower(name, 'proxy-connection');
+    case 17:
+      return equalsLower(name, 'transfer-encoding');
+    default:
+      return false;
+  }
+}
 
 export interface PlannedResponse {
   head: ResponseHead;
@@ -35,10 +45,8 @@ export function planResponse(
   keepAlive: KeepAlive,
 ): PlannedResponse {
   const { status } = response;
-  const headers: HeaderList = response.headers.filter(
-    // Engine-owned names are 10, 16 or 17 long: only those are lower-cased.
-    ([name]) => !(engineOwnedLengths.has(name.length) && engineOwned.has(name.toLowerCase())),
-  );
+  const headers: HeaderList = [];
+  for (const field of response.headers) if (!isEngineOwned(field[0])) headers.push(field);
   let framing: BodyFraming;
   if (request.method === 'HEAD' || status === 304) {
     // RFC 9110 §9.3.2, §15.4.5: Content-Length, if any, describes the GET response.

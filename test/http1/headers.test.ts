@@ -63,6 +63,30 @@ describe('http1 header helpers', () => {
     ]);
   });
 
+  test('stripHopByHop matches names of any case and keeps others of the same lengths', () => {
+    const h: HeaderList = [
+      ['tE', 'trailers'],
+      ['UPGRADE', 'h2c'],
+      ['trailer', 'X-Sum'],
+      ['CONNECTION', 'close'],
+      ['keep-ALIVE', 'timeout=5'],
+      ['Proxy-connection', 'keep-alive'],
+      ['transfer-ENCODING', 'chunked'],
+      ['Tx', '1'],
+      ['Referer', '/'],
+      ['User-Agent', 'curl'],
+      ['X-Forwarded-Host', 'h'],
+      ['X-Forwarded-Proto', 'http'],
+    ];
+    assert.deepEqual(stripHopByHop(h), [
+      ['Tx', '1'],
+      ['Referer', '/'],
+      ['User-Agent', 'curl'],
+      ['X-Forwarded-Host', 'h'],
+      ['X-Forwarded-Proto', 'http'],
+    ]);
+  });
+
   test('isIdempotent: methods of RFC 9110 §9.2.2 and Idempotency-Key', () => {
     for (const m of ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']) {
       assert.equal(isIdempotent(m, []), true, m);
