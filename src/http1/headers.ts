@@ -91,6 +91,12 @@ export function isPersistent(head: RequestHead | ResponseHead): boolean {
   let keepAlive = false;
   for (const [name, value] of head.headers) {
     if (!equalsLower(name, 'connection')) continue;
+    // The usual single token, without splitting or lower-casing anything.
+    if (equalsLower(value, 'close')) return false;
+    if (equalsLower(value, 'keep-alive')) {
+      keepAlive = true;
+      continue;
+    }
     for (const part of value.split(',')) {
       const token = trimOws(part).toLowerCase();
       if (token === 'close') return false;

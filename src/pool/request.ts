@@ -1,5 +1,5 @@
 import type { BodyFraming, HeaderList } from '../http1/index.ts';
-import { connectionTokens, getHeader, isIdempotent, trimOws } from '../http1/index.ts';
+import { connectionTokens, equalsLower, getHeader, isIdempotent, trimOws } from '../http1/index.ts';
 import type { PoolConfig } from './config.ts';
 
 /** What the caller asks the pool to send. */
@@ -41,8 +41,16 @@ export function prepareRequest(
 ): PreparedRequest | Promise<PreparedRequest> {
   // Fields are only ever added here, never changed: a copy of the list is enough.
   const headers: HeaderList = req.headers.slice();
-  const te = getHeader(headers, 'transfer-encoding');
-  const rawLength = getHeader(headers, 'content-length');
+  // One pass for the fields looked at here (this runs for every request).
+  let te: string | undefined;
+  let rawLength: string | undefined;
+  let connection = false;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (name.length === 17 && equalsLower(name, 'transfer-encoding')) te ??= value;
+    else if (name.length === 14 && equalsLower(name, 'content-length')) rawLength ??= value;
+    else if (name.length === 10 && equalsLower(name, 'connection')) connection = true;
+  }
   const cl = rawLength === undefined ? undefined : trimOws(rawLength);
   const body = req.body;
   let length = req.bodyLength ?? (body instanceof Uint8Array ? body.byteLength : undefined);
@@ -54,9 +62,11 @@ export function prepareRequest(
     length !== undefined &&
     length <= config.replayBufferBytes
   ) {
-    return readAll(body, length).then((bytes) => prepared(req, headers, te, cl, bytes, length));
+    return readAll(body, length).then((bytes) =>
+      prepared(req, headers, te, cl, connection, bytes, length),
+    );
   }
-  return prepared(req, headers, te, cl, body, length);
+  return prepared(req, headers, te, cl, connection, body, length);
 }
 
 function prepared(
@@ -64,6 +74,7 @@ function prepared(
   headers: HeaderList,
   te: string | undefined,
   cl: string | undefined,
+  connection: boolean,
   body: OutgoingRequest['body'],
   length: number | undefined,
 ): PreparedRequest {
@@ -80,7 +91,7 @@ function prepared(
   } else if (cl === undefined && te === undefined && NEEDS_LENGTH.has(req.method.toUpperCase())) {
     headers.push(['Content-Length', '0']);
   }
-  const tokens = getHeader(headers, 'connection') === undefined ? null : connectionTokens(headers);
+  const tokens = connection ? connectionTokens(headers) : null;
   return {
     method: req.method,
     target: req.target,
