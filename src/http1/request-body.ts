@@ -17,9 +17,9 @@ export class RequestBody {
   #done = false;
   #detached = false;
   #continueSent = false;
-  #settle!: () => void;
-  /** Resolves when the body reached its end or failed. */
-  readonly settled: Promise<void>;
+  #settled: Promise<void> | undefined;
+  #isSettled = false;
+  #resolveSettled: (() => void) | undefined;
 
   /**
    * `inner` null: the request has no body (done from the start). `sendContinue` is called
@@ -31,14 +31,31 @@ export class RequestBody {
   ) {
     this.#inner = inner?.getReader();
     this.#sendContinue = sendContinue;
-    this.settled = new Promise((resolve) => {
-      this.#settle = resolve;
-    });
     if (sendContinue === null) this.#continueSent = true;
     if (inner === null) {
       this.#done = true;
-      this.#settle();
+      this.#isSettled = true;
     }
+  }
+
+  /**
+   * Resolves when the body reached its end or failed. Made on first use: most requests
+   * have no body and nobody waits for it.
+   */
+  get settled(): Promise<void> {
+    if (this.#settled === undefined) {
+      this.#settled = this.#isSettled
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.#resolveSettled = resolve;
+          });
+    }
+    return this.#settled;
+  }
+
+  #settle(): void {
+    this.#isSettled = true;
+    this.#resolveSettled?.();
   }
 
   /** What the handler reads; made on first use. */

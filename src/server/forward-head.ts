@@ -82,8 +82,13 @@ export function forwardHead(
   if (host && !hasForwardedHost) headers.push(['X-Forwarded-Host', host]);
   // RFC 7239 §4: IPv6 addresses are quoted and bracketed.
   const forNode = client.includes(':') ? `"[${client}]"` : client;
-  const element = `for=${forNode};proto=http${host ? `;host="${host.replace(/["\\]/g, '')}"` : ''}`;
+  const element = `for=${forNode};proto=http${host ? `;host="${quotable(host)}"` : ''}`;
   headers.push(['Forwarded', prior ? `${prior}, ${element}` : element]);
   const target = absolute?.originForm ?? req.head.target;
   return { method: req.head.method, target, minor: 1, headers };
+}
+
+/** `host` without the characters a quoted-string cannot hold unescaped (RFC 9110 §5.6.4). */
+function quotable(host: string): string {
+  return host.includes('"') || host.includes('\\') ? host.replace(/["\\]/g, '') : host;
 }

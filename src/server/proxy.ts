@@ -124,7 +124,6 @@ async function exchange(
   options: ProxyOptions,
   logDone: (status: number, bytes: number, error?: string) => void,
 ): Promise<Attempt> {
-  stream.accepted.catch(() => {});
   const work = options.inflight.begin('http', (reason) => fail(reason));
   let bytesOut = 0;
   let failed: Error | undefined;
