@@ -2,8 +2,8 @@
  * The buffer under ByteReader: bytes read from a source and not yet consumed, kept as one
  * contiguous window `store[start, end)`.
  *
- * Bytes handed out with `take()` are views into `store`, never copies, so nothing below
- * `end` is ever overwritten: appends go beyond `end` or into a fresh store. That keeps
+ * Bytes handed out with `take()` are views into `store` (copies only when tiny), so nothing
+ * below `end` is ever overwritten: appends go beyond `end` or into a fresh store. That keeps
  * handed-out views valid and makes appending amortised O(n) even when the peer sends one
  * byte per packet.
  *
@@ -13,6 +13,8 @@
 import type { ChunkReader } from '../streams/index.ts';
 
 const minCapacity = 4096;
+/** Bytes up to which `take()` copies rather than making a view. */
+const smallCopy = 1024;
 
 export class ByteBuffer {
   store: Uint8Array = new Uint8Array(0);
@@ -110,11 +112,15 @@ export class ByteBuffer {
     return this.store[this.start + offset] ?? -1;
   }
 
-  /** Consumes and returns the next `n` bytes as a view (no copy); `n` ≤ `length`. */
+  /**
+   * Consumes and returns the next `n` bytes (`n` ≤ `length`): a view, no copy, except for a
+   * few bytes, which are copied. JSC gives a fresh small array (as each socket read is) its
+   * own buffer on its first view: 0.2 µs against 0.05 µs for copying 64 bytes (Bun).
+   */
   take(n: number): Uint8Array {
-    const view = this.store.subarray(this.start, this.start + n);
+    const from = this.start;
     this.start += n;
-    return view;
+    return n <= smallCopy ? this.store.slice(from, from + n) : this.store.subarray(from, from + n);
   }
 
   consume(n: number): void {

@@ -76,8 +76,8 @@ export class ByteReader {
 
   /**
    * The whole body of the message whose head was read last, when it is empty or framed by
-   * length and already buffered: consumed and returned as a view (no copy). Otherwise
-   * null, and nothing is consumed (read it with `body()`).
+   * length and already buffered: consumed and returned (a view, copied only when tiny).
+   * Otherwise null, and nothing is consumed (read it with `body()`).
    */
   takeBufferedBody(framing: BodyFraming): Uint8Array | null {
     this.#checkBetweenMessages();
