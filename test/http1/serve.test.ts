@@ -542,6 +542,30 @@ describe('http1 serveHttp1', () => {
     assert.ok(Date.now() - at < 1000);
   });
 
+  test('IncomingRequest.signal never aborts once its response is complete', async () => {
+    // The proxy leaves its listener on the signal after the response: only safe with this.
+    const signals: AbortSignal[] = [];
+    const { port, done } = await serve(
+      async (req) => {
+        signals.push(req.signal);
+        return ok();
+      },
+      { keepAlive: { mode: 'forever' } },
+    );
+    const c = await RawClient.connect(port);
+    await c.write(get('/a'));
+    await c.until((r) => r.split('\r\n\r\nok').length === 2);
+    await c.write(get('/b'));
+    await c.until((r) => r.split('\r\n\r\nok').length === 3);
+    c.close();
+    await Promise.all(done); // the server saw the client go
+    assert.equal(signals.length, 2);
+    assert.deepEqual(
+      signals.map((s) => s.aborted),
+      [false, false],
+    );
+  });
+
   test('client disconnect mid-response cancels the response body', async () => {
     let cancelled: () => void;
     const cancelledP = new Promise<void>((r) => {
