@@ -200,8 +200,24 @@ export function markdown(r: Results): string {
 
 function targets(r: Results): string[] {
   const out = ['| target | measured | met |', '|---|---|---|'];
-  const add = (name: string, value: string, met: boolean | undefined) =>
-    out.push(`| ${name} | ${value} | ${met === undefined ? '–' : met ? 'yes' : '**no**'} |`);
+  for (const t of targetChecks(r)) out.push(`| ${t.name} | ${t.value} | ${metText(t.met)} |`);
+  return out;
+}
+
+export function metText(met: boolean): string {
+  return met ? 'yes' : '**no**';
+}
+
+export interface TargetCheck {
+  name: string;
+  value: string;
+  met: boolean;
+}
+
+/** The issue's targets, as measured in `r` (those its cases cover). */
+export function targetChecks(r: Results): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const add = (name: string, value: string, met: boolean) => out.push({ name, value, met });
   const c32 = r.http['get64-c32'];
   if (c32) {
     const rr = median(c32.tether.map((x) => x.rps)) / median(c32.nginx.map((x) => x.rps));
