@@ -254,5 +254,15 @@ export function abortedError(signal: AbortSignal | undefined): UpstreamError {
  * cost of 1–2 ms); the retry in pool.ts covers that narrower race.
  */
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // Requests that start in the same turn (at c=32 a tunnel message often starts several)
+  // share one setImmediate: each still waits for the turn to end.
+  nextTurn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      nextTurn = undefined;
+      resolve();
+    }),
+  );
+  return nextTurn;
 }
+
+let nextTurn: Promise<void> | undefined;
