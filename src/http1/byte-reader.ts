@@ -20,6 +20,10 @@ import {
   type ResponseHead,
 } from './types.ts';
 
+const dataNow = Promise.resolve('data' as const);
+const stateOf = (more: boolean) => (more ? ('data' as const) : ('eof' as const));
+const failed = () => 'error' as const;
+
 export class ByteReader {
   readonly #buf: ByteBuffer;
   #side: Side = 'request';
@@ -125,8 +129,8 @@ export class ByteReader {
    * 'data' when bytes are buffered or arrive, 'eof' when the source ends, 'error' when it
    * fails. Never consumes anything.
    */
-  async waitReadable(): Promise<'data' | 'eof' | 'error'> {
-    if (this.#buf.length > 0) return 'data';
+  waitReadable(): Promise<'data' | 'eof' | 'error'> {
+    if (this.#buf.length > 0) return dataNow;
     return this.readMore();
   }
 
@@ -135,12 +139,11 @@ export class ByteReader {
    * already (to notice a peer's close while a message is in progress). Shares the read
    * with a body consumer.
    */
-  async readMore(): Promise<'data' | 'eof' | 'error'> {
-    try {
-      return (await this.#buf.fill()) ? 'data' : 'eof';
-    } catch {
-      return 'error';
-    }
+  readMore(): Promise<'data' | 'eof' | 'error'> {
+    // Not an async function: this runs two or three times per request on each side (the
+    // keep-alive wait, the client watch, the pool's idle watch), and the async frames cost
+    // more than the read (about 1.5 µs per request in the pool, Bun).
+    return this.#buf.fill().then(stateOf, failed);
   }
 
   /**
