@@ -6,18 +6,31 @@ import { ByteReader, serveHttp1 } from '../../src/http1/index.ts';
 import type { TcpConnection } from '../../src/runtime/index.ts';
 import { bytes, readAll, streamOf, text } from './helpers.ts';
 
-/** A connection whose input is `input` and whose writes are recorded one by one. */
+/**
+ * A connection whose input is `input` and whose writes are recorded one by one. The client
+ * keeps its side open until the server closes its own (a client that ends its side at once
+ * is gone, and its response is cut).
+ */
 function recordingConnection(input: string): { conn: TcpConnection; writes: Uint8Array[] } {
   const writes: Uint8Array[] = [];
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
     resolveClosed = r;
   });
+  let client!: ReadableStreamDefaultController<Uint8Array>;
   const conn: TcpConnection = {
-    readable: streamOf(input),
+    readable: new ReadableStream({
+      start(c) {
+        client = c;
+        c.enqueue(bytes(input));
+      },
+    }),
     writable: new WritableStream({
       write(chunk) {
         writes.push(chunk.slice());
+      },
+      close() {
+        client.close();
       },
     }),
     remoteAddress: '127.0.0.1',
