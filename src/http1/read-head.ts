@@ -21,71 +21,37 @@ export interface RawHead {
   lines: number[];
 }
 
+/** Where a scan of a head stopped: it resumes there when more input has arrived. */
+export interface HeadScan {
+  readonly lines: number[];
+  lineStart: number;
+  scanned: number;
+  skipped: number;
+}
+
+/** `scanHead` needs more input. */
+export const MORE = Symbol('more input needed');
+
+export function newHeadScan(): HeadScan {
+  return { lines: [], lineStart: 0, scanned: 0, skipped: 0 };
+}
+
 /**
  * Reads one head. Returns null on a clean end of input before any byte of it (only for
  * requests; RFC 9112 §2.2 leading empty lines are skipped and count towards the limit).
  * With `trailers`, reads a trailer section instead (RFC 9112 §7.1.2): field lines up to
- * an empty line, which may come first.
+ * an empty line, which may come first. `scan` continues one that `scanHead` began.
  */
 export async function readHead(
   buf: ByteBuffer,
   limits: Http1Limits,
   side: Side,
   trailers = false,
+  scan: HeadScan = newHeadScan(),
 ): Promise<RawHead | null> {
-  const lines: number[] = [];
-  let lineStart = 0;
-  let scanned = 0;
-  let skipped = 0;
   for (;;) {
-    let lf = buf.indexOfLf(scanned);
-    while (lf !== -1) {
-      if (lf === lineStart || buf.at(lf - 1) !== 13) {
-        throw protocolError(side, 400, 'bare-lf', 'Invalid message head: bare LF line ending');
-      }
-      const lineEnd = lf - 1;
-      if (lineEnd - lineStart > limits.maxLineBytes)
-        throw lineTooLong(side, lines.length === 0 && !trailers);
-      if (lineEnd === lineStart) {
-        if (lines.length > 0 || trailers) {
-          const size = lf + 1;
-          if (size + skipped > limits.maxHeadBytes) throw headTooLarge(side);
-          const text = latin1(buf.store, buf.start, buf.start + lineStart);
-          buf.consume(size);
-          return { text, lines };
-        }
-        if (side === 'response') {
-          throw protocolError(side, 400, 'bad-status-line', 'Invalid status line: empty line');
-        }
-        // An empty line before the request line (RFC 9112 §2.2): skip it.
-        buf.consume(2);
-        skipped += 2;
-        if (skipped > limits.maxHeadBytes) throw headTooLarge(side);
-        lineStart = 0;
-        scanned = 0;
-      } else {
-        lines.push(lineStart, lineEnd);
-        if (lines.length > 2 * (limits.maxHeaders + (trailers ? 0 : 1))) {
-          throw protocolError(
-            side,
-            431,
-            'too-many-headers',
-            'Invalid message head: too many header fields',
-          );
-        }
-        lineStart = lf + 1;
-        scanned = lineStart;
-      }
-      lf = buf.indexOfLf(scanned);
-    }
-    scanned = buf.length;
-    // A line still waiting for its LF may hold a CR as its last byte: allow one more byte.
-    // Checked first: a read can bring more than the whole head may hold, and an overlong
-    // request line must still get its 414, whatever the size of the read.
-    if (buf.length - lineStart > limits.maxLineBytes + 1) {
-      throw lineTooLong(side, lines.length === 0 && !trailers);
-    }
-    if (buf.length + skipped > limits.maxHeadBytes) throw headTooLarge(side);
+    const head = scanHead(buf, limits, side, trailers, scan);
+    if (head !== MORE) return head;
     if (!(await buf.fill())) {
       if (trailers) throw incompleteBody(side);
       if (buf.length === 0 && side === 'request') return null;
@@ -105,6 +71,71 @@ export async function readHead(
       );
     }
   }
+}
+
+/**
+ * Scans what is buffered, without waiting: the head once it is complete (consumed), or
+ * MORE. Throws HttpError on bad input or a limit passed. Most heads arrive in one read, so
+ * this usually finishes at once, and callers skip the async loop above.
+ */
+export function scanHead(
+  buf: ByteBuffer,
+  limits: Http1Limits,
+  side: Side,
+  trailers: boolean,
+  scan: HeadScan,
+): RawHead | typeof MORE {
+  const lines = scan.lines;
+  let lf = buf.indexOfLf(scan.scanned);
+  while (lf !== -1) {
+    const lineStart = scan.lineStart;
+    if (lf === lineStart || buf.at(lf - 1) !== 13) {
+      throw protocolError(side, 400, 'bare-lf', 'Invalid message head: bare LF line ending');
+    }
+    const lineEnd = lf - 1;
+    if (lineEnd - lineStart > limits.maxLineBytes)
+      throw lineTooLong(side, lines.length === 0 && !trailers);
+    if (lineEnd === lineStart) {
+      if (lines.length > 0 || trailers) {
+        const size = lf + 1;
+        if (size + scan.skipped > limits.maxHeadBytes) throw headTooLarge(side);
+        const text = latin1(buf.store, buf.start, buf.start + lineStart);
+        buf.consume(size);
+        return { text, lines };
+      }
+      if (side === 'response') {
+        throw protocolError(side, 400, 'bad-status-line', 'Invalid status line: empty line');
+      }
+      // An empty line before the request line (RFC 9112 §2.2): skip it.
+      buf.consume(2);
+      scan.skipped += 2;
+      if (scan.skipped > limits.maxHeadBytes) throw headTooLarge(side);
+      scan.lineStart = 0;
+      scan.scanned = 0;
+    } else {
+      lines.push(lineStart, lineEnd);
+      if (lines.length > 2 * (limits.maxHeaders + (trailers ? 0 : 1))) {
+        throw protocolError(
+          side,
+          431,
+          'too-many-headers',
+          'Invalid message head: too many header fields',
+        );
+      }
+      scan.lineStart = lf + 1;
+      scan.scanned = scan.lineStart;
+    }
+    lf = buf.indexOfLf(scan.scanned);
+  }
+  scan.scanned = buf.length;
+  // A line still waiting for its LF may hold a CR as its last byte: allow one more byte.
+  // Checked first: a read can bring more than the whole head may hold, and an overlong
+  // request line must still get its 414, whatever the size of the read.
+  if (buf.length - scan.lineStart > limits.maxLineBytes + 1) {
+    throw lineTooLong(side, lines.length === 0 && !trailers);
+  }
+  if (buf.length + scan.skipped > limits.maxHeadBytes) throw headTooLarge(side);
+  return MORE;
 }
 
 /** The input ended inside a body. */
