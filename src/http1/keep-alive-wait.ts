@@ -25,21 +25,22 @@ export class KeepAliveWait {
   }
 
   /** 'data' once a byte is there; 'idle' when the keep-alive time passed or drain began. */
-  async next(reader: ByteReader): Promise<'data' | 'eof' | 'error' | 'idle'> {
-    if (reader.bufferedBytes > 0) return 'data';
-    if (this.#drain?.aborted) return 'idle';
-    const idle = new Promise<'idle'>((resolve) => {
-      this.#resolve = resolve;
-    });
+  next(reader: ByteReader): Promise<'data' | 'eof' | 'error' | 'idle'> {
+    if (reader.bufferedBytes > 0) return Promise.resolve('data');
+    if (this.#drain?.aborted) return Promise.resolve('idle');
     if (this.#keepAlive.mode === 'timeout') {
       this.#deadline = Date.now() + this.#keepAlive.ms;
       if (this.#timer === undefined) this.#arm(this.#keepAlive.ms);
     }
-    try {
-      return await Promise.race([reader.waitReadable(), idle]);
-    } finally {
-      this.#resolve = undefined;
-    }
+    // One promise settled by whichever comes first, not an async function over a race of
+    // two: this runs between every two requests on a connection.
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      reader.waitReadable().then((state) => {
+        if (this.#resolve === resolve) this.#resolve = undefined;
+        resolve(state);
+      });
+    });
   }
 
   /** The connection is done: no timer or listener outlives it. */
