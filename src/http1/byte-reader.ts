@@ -45,29 +45,26 @@ export class ByteReader {
    * of a new message; rejects with HttpError (400/431/501/505) on bad input.
    */
   readRequestHead(limits: Http1Limits = defaultLimits): Promise<RequestHead | null> {
-    // Not async: a head already buffered (the usual case) is parsed without async frames,
-    // which cost more than the parse on Bun. Errors still arrive as rejections.
-    try {
-      this.#checkBetweenMessages();
-      this.#side = 'request';
-      const scan = newHeadScan();
-      const raw = scanHead(this.#buf, limits, 'request', false, scan);
-      if (raw !== MORE) return Promise.resolve(parseRequestHead(raw));
-      return readHead(this.#buf, limits, 'request', false, scan).then(requestOrNull);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#readHead(limits, 'request', requestOrNull);
   }
 
   /** Reads the next response head (1xx included: the caller loops); HttpError 502 on bad input. */
   readResponseHead(limits: Http1Limits = defaultLimits): Promise<ResponseHead> {
+    return this.#readHead(limits, 'response', responseOf);
+  }
+
+  /**
+   * Not async: a head already buffered (the usual case) is parsed without async frames,
+   * which cost more than the parse on Bun. Errors still arrive as rejections.
+   */
+  #readHead<T>(limits: Http1Limits, side: Side, parse: (raw: RawHead | null) => T): Promise<T> {
     try {
       this.#checkBetweenMessages();
-      this.#side = 'response';
+      this.#side = side;
       const scan = newHeadScan();
-      const raw = scanHead(this.#buf, limits, 'response', false, scan);
-      if (raw !== MORE) return Promise.resolve(parseResponseHead(raw));
-      return readHead(this.#buf, limits, 'response', false, scan).then(responseOf);
+      const raw = scanHead(this.#buf, limits, side, false, scan);
+      if (raw !== MORE) return Promise.resolve(parse(raw));
+      return readHead(this.#buf, limits, side, false, scan).then(parse);
     } catch (error) {
       return Promise.reject(error);
     }

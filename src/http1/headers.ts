@@ -140,7 +140,7 @@ export function stripHopByHop(headers: HeaderList): HeaderList {
  * runs on four heads per proxied request, and lower-casing every name of a length in the
  * set, such as User-Agent or X-Forwarded-Host, was most of its cost).
  */
-function isHopByHopName(name: string): boolean {
+export function isHopByHopName(name: string): boolean {
   switch (name.length) {
     case 2:
       return equalsLower(name, 'te');

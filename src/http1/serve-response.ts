@@ -6,24 +6,19 @@
  * @module
  */
 import { concatBytes } from './concat.ts';
-import { equalsLower, getHeaders, trimOws } from './headers.ts';
+import { equalsLower, getHeaders, isHopByHopName, trimOws } from './headers.ts';
 import type { HttpError } from './http-error.ts';
 import { serializeResponseHead } from './serialize.ts';
 import type { KeepAlive } from './serve-types.ts';
 import type { BodyFraming, HeaderList, RequestHead, ResponseHead } from './types.ts';
 
-/** Fields the engine owns on its own hop, matched by length first (no lower-cased copies). */
+/**
+ * Fields the engine owns on its own hop: Connection, Keep-Alive, Proxy-Connection and
+ * Transfer-Encoding, the hop-by-hop names of 10 letters or more (TE, Upgrade and Trailer,
+ * the shorter ones, stay as the handler set them).
+ */
 function isEngineOwned(name: string): boolean {
-  switch (name.length) {
-    case 10:
-      return equalsLower(name, 'connection') || equalsLower(name, 'keep-alive');
-    case 16:
-      return equalsLower(name, 'proxy-connection');
-    case 17:
-      return equalsLower(name, 'transfer-encoding');
-    default:
-      return false;
-  }
+  return name.length >= 10 && isHopByHopName(name);
 }
 
 export interface PlannedResponse {
