@@ -122,8 +122,9 @@ async function serveOne(
   );
   const abort = new AbortController();
   let finished = false;
-  // Let go once the request is done: the watch waits on until the next request's bytes, and
-  // the handler's listeners on the signal (never removed, see IncomingRequest) with it.
+  // The watch waits until the next request's bytes arrive; it drops the controller once this
+  // request is done, so the handler's listeners on the signal (which need not be removed,
+  // see IncomingRequest) are not kept alive through an idle keep-alive connection.
   const watched: { abort: AbortController | undefined } = { abort };
   const watching = watchClient(reader, body, watched, () => finished);
   try {
