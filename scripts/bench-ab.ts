@@ -1,0 +1,277 @@
+#!/usr/bin/env bun
+/**
+ * Two builds of tether, measured alternately from source against the same upstream, with
+ * the CPU each of server and agent spent per unit of work (from /proc). Not a test; the
+ * tool behind the log of docs/performance.md.
+ *
+ *   npm run bench:ab -- HEAD~1 HEAD
+ *   npm run bench:ab -- --case download --rounds 3 main .
+ *   npm run bench:ab -- -c 1 HEAD /path/to/other/checkout
+ *
+ * A git ref is checked out into a temporary worktree (removed at the end) that shares this
+ * checkout's node_modules. Every process listens on 127.0.0.1 and is stopped at the end;
+ * each measurement is bounded in time.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type AbOptions, cpuTicks, parseAbArgs, type Sample, summarize } from './bench/ab.ts';
+import { type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
+import { ensureTools } from './bench/setup.ts';
+import { wrk, wrkScript } from './bench/wrk.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const bun = process.execPath;
+const dir = mkdtempSync(join(tmpdir(), 'tether-ab-'));
+const downloadFile = `/dev/shm/tether-ab-${process.pid}.bin`;
+const ENDPOINT = { 'x-piko-endpoint': 'bench' };
+const GiB = 2 ** 30;
+const worktrees: string[] = [];
+// Below the ephemeral range, as in bench.ts; a different spread so both can run at once.
+const base = 21_000 + (process.pid % 900) * 10;
+const upstreamPort = base;
+const ports = (i: number) => ({
+  proxy: base + 1 + 3 * i,
+  tunnel: base + 2 + 3 * i,
+  admin: base + 3 + 3 * i,
+});
+
+function log(message: string) {
+  console.error(`[bench:ab ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+interface Tree {
+  readonly name: string;
+  readonly path: string;
+}
+
+/** A checkout directory as it is, or a git ref checked out into a temporary worktree. */
+function resolveTree(spec: string, i: number): Tree {
+  const path = resolve(spec);
+  if (existsSync(join(path, 'src', 'main.ts'))) return { name: spec, path };
+  const rev = spawnSync(
+    'git',
+    ['-C', root, 'rev-parse', '--verify', '--quiet', `${spec}^{commit}`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const sha = rev.stdout.trim();
+  if (rev.status !== 0 || sha === '') {
+    throw new Error(`Cannot use ${spec}: neither a tether checkout nor a git commit`);
+  }
+  const at = join(dir, `tree-${i}`);
+  const add = spawnSync('git', ['-C', root, 'worktree', 'add', '--detach', at, sha], {
+    encoding: 'utf8',
+  });
+  if (add.status !== 0) throw new Error(`Cannot check out ${spec}: ${add.stderr.trim()}`);
+  worktrees.push(at);
+  symlinkSync(join(root, 'node_modules'), join(at, 'node_modules'));
+  return { name: `${spec} (${sha.slice(0, 7)})`, path: at };
+}
+
+const clockTicks = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return r.status === 0 && n > 0 ? n : 100;
+})();
+
+/** CPU seconds `pid` has used so far. */
+function cpuSeconds(pid: number): number {
+  return cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks;
+}
+
+async function routed(port: number): Promise<boolean> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { headers: ENDPOINT });
+    await r.arrayBuffer();
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Server and agent of one build, started, routed and warmed up (Bun's JIT). */
+async function startPair(tree: Tree, i: number, o: AbOptions, script: string) {
+  const p = ports(i);
+  const main = join(tree.path, 'src', 'main.ts');
+  const level = `--log.level=${o.logLevel}`;
+  const server = start(
+    `server-${i}`,
+    bun,
+    [
+      main,
+      'server',
+      `--proxy.bind-addr=127.0.0.1:${p.proxy}`,
+      `--upstream.bind-addr=127.0.0.1:${p.tunnel}`,
+      `--admin.bind-addr=127.0.0.1:${p.admin}`,
+      // Stopping after each round must not wait out the drain's quiet period.
+      '--drain.quiet-period=0s',
+      level,
+    ],
+    join(dir, `server-${i}.log`),
+  );
+  await waitForPort(p.proxy);
+  const agent = start(
+    `agent-${i}`,
+    bun,
+    [
+      main,
+      'agent',
+      'http',
+      'bench',
+      `127.0.0.1:${upstreamPort}`,
+      `--connect.url=http://127.0.0.1:${p.tunnel}`,
+      level,
+    ],
+    join(dir, `agent-${i}.log`),
+  );
+  if (!(await until(() => routed(p.proxy), 20_000))) {
+    throw new Error(`${tree.name}: no route through tether after 20 s (logs in ${dir})`);
+  }
+  await wrk(script, `http://127.0.0.1:${p.proxy}/`, 32, 2, ENDPOINT);
+  if (o.case === 'download') await download(p.proxy);
+  return { server, agent, proxy: p.proxy };
+}
+
+async function download(port: number): Promise<{ mbps: number; bytes: number }> {
+  const out = await run(
+    'curl',
+    [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{speed_download} %{size_download}',
+      '-H',
+      'x-piko-endpoint: bench',
+      `http://127.0.0.1:${port}/download`,
+    ],
+    60_000,
+  );
+  const [speed = '0', size = '0'] = out.trim().split(' ');
+  if (Number(size) !== GiB) throw new Error(`Download through tether got ${size} bytes`);
+  return { mbps: Number(speed) / 1e6, bytes: Number(size) };
+}
+
+async function measure(
+  pair: { server: Proc; agent: Proc; proxy: number },
+  o: AbOptions,
+  script: string,
+): Promise<Sample> {
+  const s0 = cpuSeconds(pair.server.pid);
+  const a0 = cpuSeconds(pair.agent.pid);
+  let rate: number;
+  let p50 = Number.NaN;
+  let units: number;
+  let perUnit: number; // CPU seconds → the unit of the table
+  if (o.case === 'get') {
+    const r = await wrk(
+      script,
+      `http://127.0.0.1:${pair.proxy}/`,
+      o.connections,
+      o.seconds,
+      ENDPOINT,
+    );
+    if (r.errors > 0) throw new Error(`wrk counted ${r.errors} errors`);
+    rate = r.rps;
+    p50 = r.p50;
+    units = r.requests;
+    perUnit = 1e6;
+  } else if (o.case === 'download') {
+    const runs = [await download(pair.proxy), await download(pair.proxy)];
+    rate = (runs[0]!.mbps + runs[1]!.mbps) / 2;
+    units = (runs[0]!.bytes + runs[1]!.bytes) / GiB;
+    perUnit = 1e3;
+  } else {
+    const out = await run(
+      bun,
+      [
+        join(root, 'scripts', 'bench', 'ws-echo.ts'),
+        `ws://127.0.0.1:${pair.proxy}/ws`,
+        '64',
+        String(o.seconds),
+        'x-piko-endpoint:bench',
+      ],
+      (o.seconds + 30) * 1000,
+    );
+    const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+      mps: number;
+      p50: number;
+      errors: number;
+      messages: number;
+    };
+    if (r.errors > 0) throw new Error(`WebSocket echo counted ${r.errors} errors`);
+    rate = r.mps;
+    p50 = r.p50;
+    units = r.messages;
+    perUnit = 1e6;
+  }
+  const server = ((cpuSeconds(pair.server.pid) - s0) * perUnit) / units;
+  const agent = ((cpuSeconds(pair.agent.pid) - a0) * perUnit) / units;
+  return { rate, p50, server, agent };
+}
+
+function describe(s: Sample, o: AbOptions): string {
+  const unit = o.case === 'get' ? 'req/s' : o.case === 'download' ? 'MB/s' : 'msg/s';
+  const cpu = o.case === 'download' ? 'ms/GiB' : 'µs';
+  const p50 = Number.isFinite(s.p50) ? ` p50 ${s.p50.toFixed(3)} ms,` : '';
+  return `${Math.round(s.rate).toLocaleString('en-US')} ${unit},${p50} server ${s.server.toFixed(1)} ${cpu}, agent ${s.agent.toFixed(1)} ${cpu}`;
+}
+
+async function main(): Promise<void> {
+  const o = parseAbArgs(process.argv.slice(2));
+  ensureTools();
+  const trees = o.trees.map(resolveTree) as [Tree, Tree];
+  const script = wrkScript(dir);
+  if (o.case === 'download') {
+    log('writing the 1 GiB download file');
+    await run(
+      'dd',
+      ['if=/dev/zero', `of=${downloadFile}`, 'bs=1M', 'count=1024', 'status=none'],
+      60_000,
+    );
+  }
+  start(
+    'upstream',
+    bun,
+    [join(root, 'scripts', 'bench', 'upstream.ts'), String(upstreamPort), downloadFile],
+    join(dir, 'upstream.log'),
+  );
+  await waitForPort(upstreamPort);
+  const what =
+    o.case === 'get'
+      ? `GET 64 B at c=${o.connections}`
+      : o.case === 'download'
+        ? '1 GiB download ×2'
+        : 'WebSocket echo, 64 connections';
+  log(`${what}, ${o.rounds} rounds; A = ${trees[0].name}, B = ${trees[1].name}`);
+  const samples: [Sample[], Sample[]] = [[], []];
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const i of [0, 1] as const) {
+      const pair = await startPair(trees[i], i, o, script);
+      try {
+        const s = await measure(pair, o, script);
+        samples[i].push(s);
+        log(`round ${round} ${i === 0 ? 'A' : 'B'}: ${describe(s, o)}`);
+      } finally {
+        await pair.agent.stop();
+        await pair.server.stop();
+      }
+    }
+  }
+  console.log(summarize(o.case, [trees[0].name, trees[1].name], samples[0], samples[1]));
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error instanceof RangeError ? error.message : error);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+  rmSync(downloadFile, { force: true });
+  for (const at of worktrees) spawnSync('git', ['-C', root, 'worktree', 'remove', '--force', at]);
+  rmSync(dir, { recursive: true, force: true });
+}
