@@ -37,9 +37,14 @@ export class WebSocketProtocolError extends Error {
   }
 }
 
+// Masking keys come from the system CSPRNG (§10.3: they must be unpredictable), drawn in
+// blocks so a small frame does not cost a getRandomValues call of its own.
+const keys = new Uint8Array(4096);
+let keyPos = keys.length;
+
 /**
- * Encodes one frame. Servers send unmasked frames; clients must mask (§5.3), which
- * `mask` does in place on a copy.
+ * Encodes one frame. Servers send unmasked frames; clients must mask (§5.3), which is done
+ * on the frame's own copy of the payload.
  */
 export function encodeFrame(
   opcode: Opcode,
@@ -61,12 +66,17 @@ export function encodeFrame(
     out[1] = 127;
     new DataView(out.buffer).setBigUint64(2, BigInt(len));
   }
-  if (mask) out[1]! |= 0x80;
   out.set(payload, headLen);
   if (mask) {
-    const key = crypto.getRandomValues(new Uint8Array(4));
+    out[1]! |= 0x80;
+    if (keyPos + 4 > keys.length) {
+      crypto.getRandomValues(keys);
+      keyPos = 0;
+    }
+    const key = keys.slice(keyPos, keyPos + 4);
+    keyPos += 4;
     out.set(key, 2 + extra);
-    for (let i = 0; i < len; i++) out[headLen + i]! ^= key[i & 3]!;
+    unmask(out.subarray(headLen), key, 0);
   }
   return out;
 }
@@ -78,73 +88,186 @@ export interface DecoderOptions {
   readonly maxPayload: number;
 }
 
-/** Incremental frame decoder: push bytes as they come, take whole frames out. */
+/** Longest header: 2 bytes, 8 of extended length, 4 of masking key (§5.2). */
+const MAX_HEADER = 14;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Incremental frame decoder: push bytes as they come, take frames out.
+ *
+ * Data frames (binary, text, continuation) come out in pieces as their bytes arrive, each
+ * piece a view of the pushed chunk, unmasked in place: a large frame is never buffered
+ * whole or copied (it was, with a copy of everything buffered per chunk: quadratic in the
+ * frame's size). Each piece carries its frame's opcode; `fin` is true on the last piece of
+ * a frame that has FIN. Control frames (at most 125 bytes) come out whole.
+ */
 export class FrameDecoder {
   readonly #options: DecoderOptions;
-  #buffer: Uint8Array = new Uint8Array(0);
+  readonly #header = new Uint8Array(MAX_HEADER);
+  #headerFill = 0;
+  /** Payload bytes of the current frame still to come; -1 between frames. */
+  #remaining = -1;
+  #opcode: Opcode = Opcode.Binary;
+  #fin = false;
+  #key: Uint8Array | undefined;
+  /** Position in the masking key of the next payload byte. */
+  #phase = 0;
+  /** A control frame's payload, gathered until complete. */
+  #control: Uint8Array | undefined;
+  #controlFill = 0;
+  /** A data message has started without FIN: only continuation frames may follow (§5.4). */
+  #fragmented = false;
 
   constructor(options: DecoderOptions) {
     this.#options = options;
   }
 
-  /** Appends bytes and returns every complete frame; throws WebSocketProtocolError. */
+  /**
+   * Takes one chunk (unmasked in place, so it must not be read elsewhere) and returns the
+   * frames and pieces it completes; throws WebSocketProtocolError.
+   */
   push(chunk: Uint8Array): Frame[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
     const frames: Frame[] = [];
-    for (;;) {
-      const frame = this.#next();
-      if (!frame) return frames;
-      frames.push(frame);
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end) {
+      if (this.#remaining < 0) {
+        pos = this.#readHeader(chunk, pos);
+        if (this.#remaining < 0) return frames; // the header is not complete yet
+        if (this.#remaining === 0) this.#emit(frames, EMPTY);
+        continue;
+      }
+      const take = Math.min(this.#remaining, end - pos);
+      const piece = chunk.subarray(pos, pos + take);
+      pos += take;
+      if (this.#key !== undefined) {
+        unmask(piece, this.#key, this.#phase);
+        this.#phase = (this.#phase + take) & 3;
+      }
+      this.#remaining -= take;
+      if (this.#control === undefined) this.#emit(frames, piece);
+      else {
+        this.#control.set(piece, this.#controlFill);
+        this.#controlFill += take;
+        if (this.#remaining === 0) this.#emit(frames, this.#control);
+      }
+    }
+    return frames;
+  }
+
+  #emit(frames: Frame[], payload: Uint8Array): void {
+    const last = this.#remaining === 0;
+    frames.push({ fin: last && this.#fin, opcode: this.#opcode, payload });
+    if (last) {
+      this.#remaining = -1;
+      this.#control = undefined;
     }
   }
 
-  #next(): Frame | undefined {
-    const b = this.#buffer;
-    if (b.length < 2) return undefined;
-    const b0 = b[0]!;
-    const b1 = b[1]!;
+  /** Reads header bytes from `chunk` at `pos`; returns where the header ended or the chunk did. */
+  #readHeader(chunk: Uint8Array, pos: number): number {
+    const h = this.#header;
+    let fill = this.#headerFill;
+    const need = (): number => {
+      if (fill < 2) return 2;
+      const len7 = h[1]! & 0x7f;
+      return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (h[1]! & 0x80 ? 4 : 0);
+    };
+    // Byte by byte: a header is 2 to 14 bytes, and the first two say how long it is.
+    while (fill < need()) {
+      if (pos === chunk.length) {
+        this.#headerFill = fill;
+        return pos;
+      }
+      h[fill++] = chunk[pos++]!;
+      if (fill === 2) this.#checkStart(h[0]!, h[1]!);
+    }
+    this.#headerFill = 0;
+    this.#begin(h, fill);
+    return pos;
+  }
+
+  /** Checks what the first two bytes decide (§5.2, §5.4), before the rest arrives. */
+  #checkStart(b0: number, b1: number): void {
     if (b0 & 0x70)
       throw new WebSocketProtocolError('Cannot read frame: reserved bits set without an extension');
     const opcode = b0 & 0x0f;
     if (!(opcode in Opcode))
       throw new WebSocketProtocolError(`Cannot read frame: unknown opcode ${opcode}`);
-    const fin = (b0 & 0x80) !== 0;
     const masked = (b1 & 0x80) !== 0;
     if (masked !== this.#options.expectMasked) {
       throw new WebSocketProtocolError(
         `Cannot read frame: ${masked ? 'masked frame from server' : 'unmasked frame from client'}`,
       );
     }
-    let len = b1 & 0x7f;
-    let offset = 2;
-    if (len === 126) {
-      if (b.length < 4) return undefined;
-      len = (b[2]! << 8) | b[3]!;
-      offset = 4;
-    } else if (len === 127) {
-      if (b.length < 10) return undefined;
-      const big = new DataView(b.buffer, b.byteOffset + 2, 8).getBigUint64(0);
-      if (big > BigInt(this.#options.maxPayload)) throw tooBig(big);
-      len = Number(big);
-      offset = 10;
-    }
-    if (opcode >= 0x8 && (len > 125 || !fin)) {
+    const fin = (b0 & 0x80) !== 0;
+    if (opcode >= 0x8) {
+      if ((b1 & 0x7f) > 125 || !fin) {
+        throw new WebSocketProtocolError(
+          'Cannot read frame: control frame fragmented or longer than 125 bytes',
+        );
+      }
+    } else if (opcode === Opcode.Continuation ? !this.#fragmented : this.#fragmented) {
       throw new WebSocketProtocolError(
-        'Cannot read frame: control frame fragmented or longer than 125 bytes',
+        opcode === Opcode.Continuation
+          ? 'Cannot read frame: continuation without a message to continue'
+          : 'Cannot read frame: new message before the last one ended',
       );
     }
-    if (len > this.#options.maxPayload) throw tooBig(len);
-    const maskAt = offset;
-    if (masked) offset += 4;
-    if (b.length < offset + len) return undefined;
-    const payload = b.slice(offset, offset + len);
-    if (masked) {
-      const key = b.subarray(maskAt, maskAt + 4);
-      for (let i = 0; i < len; i++) payload[i]! ^= key[i & 3]!;
-    }
-    this.#buffer = b.subarray(offset + len);
-    return { fin, opcode, payload };
   }
+
+  #begin(h: Uint8Array, length: number): void {
+    const b0 = h[0]!;
+    const b1 = h[1]!;
+    let len = b1 & 0x7f;
+    let at = 2;
+    if (len === 126) {
+      len = (h[2]! << 8) | h[3]!;
+      at = 4;
+    } else if (len === 127) {
+      const big = new DataView(h.buffer, h.byteOffset + 2, 8).getBigUint64(0);
+      if (big > BigInt(this.#options.maxPayload)) throw tooBig(big);
+      len = Number(big);
+      at = 10;
+    }
+    if (len > this.#options.maxPayload) throw tooBig(len);
+    this.#opcode = b0 & 0x0f;
+    this.#fin = (b0 & 0x80) !== 0;
+    if (this.#opcode < 0x8) this.#fragmented = !this.#fin;
+    this.#key = at < length ? h.slice(at, at + 4) : undefined;
+    this.#phase = 0;
+    this.#remaining = len;
+    this.#control = this.#opcode >= 0x8 ? new Uint8Array(len) : undefined;
+    this.#controlFill = 0;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * XORs `bytes` in place with the masking key (§5.3), starting at key byte `phase`; a word
+ * at a time where the bytes are 4-aligned in their buffer. Masking and unmasking are the
+ * same operation.
+ */
+export function unmask(bytes: Uint8Array, key: Uint8Array, phase: number): void {
+  const n = bytes.length;
+  let i = 0;
+  if (n >= 32 && LITTLE_ENDIAN) {
+    const start = (4 - (bytes.byteOffset & 3)) & 3;
+    for (; i < start; i++) bytes[i]! ^= key[(phase + i) & 3]!;
+    const p = (phase + i) & 3;
+    const word =
+      key[p]! |
+      (key[(p + 1) & 3]! << 8) |
+      (key[(p + 2) & 3]! << 16) |
+      (key[(p + 3) & 3]! << 24) |
+      0;
+    const words = (n - i) >>> 2;
+    const body = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let w = 0; w < words; w++) body[w]! ^= word;
+    i += words << 2;
+  }
+  for (; i < n; i++) bytes[i]! ^= key[(phase + i) & 3]!;
 }
 
 function tooBig(len: number | bigint): WebSocketProtocolError {
@@ -152,13 +275,6 @@ function tooBig(len: number | bigint): WebSocketProtocolError {
     `Cannot read frame: payload of ${len} bytes is over the limit`,
     CloseCode.TooBig,
   );
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The payload of a Close frame (§5.5.1). */
