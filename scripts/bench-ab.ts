@@ -7,6 +7,7 @@
  *   npm run bench:ab -- HEAD~1 HEAD
  *   npm run bench:ab -- --case download --rounds 3 main .
  *   npm run bench:ab -- -c 1 HEAD /path/to/other/checkout
+ *   npm run bench:ab -- --case tcp-up HEAD~1 HEAD
  *
  * A git ref is checked out into a temporary worktree (removed at the end) that shares this
  * checkout's node_modules. Every process listens on 127.0.0.1 and is stopped at the end;
@@ -31,11 +32,14 @@ const worktrees: string[] = [];
 // Below the ephemeral range, as in bench.ts; a different spread so both can run at once.
 const base = 21_000 + (process.pid % 900) * 10;
 const upstreamPort = base;
+const tcpPeerPort = base + 7;
 const ports = (i: number) => ({
   proxy: base + 1 + 3 * i,
   tunnel: base + 2 + 3 * i,
   admin: base + 3 + 3 * i,
+  forward: base + 8 + i,
 });
+const isTcp = (o: AbOptions) => o.case === 'tcp-up' || o.case === 'tcp-down';
 
 function log(message: string) {
   console.error(`[bench:ab ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -119,20 +123,59 @@ async function startPair(tree: Tree, i: number, o: AbOptions, script: string) {
     [
       main,
       'agent',
-      'http',
+      isTcp(o) ? 'tcp' : 'http',
       'bench',
-      `127.0.0.1:${upstreamPort}`,
+      `127.0.0.1:${isTcp(o) ? tcpPeerPort : upstreamPort}`,
       `--connect.url=http://127.0.0.1:${p.tunnel}`,
       level,
     ],
     join(dir, `agent-${i}.log`),
   );
+  if (isTcp(o)) {
+    const forward = start(
+      `forward-${i}`,
+      bun,
+      [
+        main,
+        'forward',
+        'tcp',
+        `127.0.0.1:${p.forward}`,
+        'bench',
+        `--connect.url=http://127.0.0.1:${p.proxy}`,
+        level,
+      ],
+      join(dir, `forward-${i}.log`),
+    );
+    const ok = await until(async () => {
+      try {
+        await tcpTransfer('down', p.forward, 1024);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    if (!ok)
+      throw new Error(`${tree.name}: no TCP route through tether after 20 s (logs in ${dir})`);
+    // Warm-up: Bun's JIT compiles the forwarding path.
+    await tcpTransfer(o.case === 'tcp-up' ? 'up' : 'down', p.forward, 64 * 2 ** 20);
+    return { server, agent, forward, proxy: p.proxy, forwardPort: p.forward };
+  }
   if (!(await until(() => routed(p.proxy), 20_000))) {
     throw new Error(`${tree.name}: no route through tether after 20 s (logs in ${dir})`);
   }
   await wrk(script, `http://127.0.0.1:${p.proxy}/`, 32, 2, ENDPOINT);
   if (o.case === 'download') await download(p.proxy);
-  return { server, agent, proxy: p.proxy };
+  return { server, agent, forward: undefined, proxy: p.proxy, forwardPort: p.forward };
+}
+
+/** One transfer through `tether forward tcp` (scripts/bench/tcp-peer.ts); MB/s. */
+async function tcpTransfer(direction: 'up' | 'down', port: number, bytes: number): Promise<number> {
+  const out = await run(
+    bun,
+    [join(root, 'scripts', 'bench', 'tcp-peer.ts'), direction, String(port), String(bytes)],
+    120_000,
+  );
+  return (JSON.parse(out.trim().split('\n').pop() ?? '{}') as { mbps: number }).mbps;
 }
 
 async function download(port: number): Promise<{ mbps: number; bytes: number }> {
@@ -156,12 +199,19 @@ async function download(port: number): Promise<{ mbps: number; bytes: number }> 
 }
 
 async function measure(
-  pair: { server: Proc; agent: Proc; proxy: number },
+  pair: {
+    server: Proc;
+    agent: Proc;
+    forward: Proc | undefined;
+    proxy: number;
+    forwardPort: number;
+  },
   o: AbOptions,
   script: string,
 ): Promise<Sample> {
   const s0 = cpuSeconds(pair.server.pid);
   const a0 = cpuSeconds(pair.agent.pid);
+  const f0 = pair.forward ? cpuSeconds(pair.forward.pid) : 0;
   let rate: number;
   let p50 = Number.NaN;
   let units: number;
@@ -183,6 +233,10 @@ async function measure(
     const runs = [await download(pair.proxy), await download(pair.proxy)];
     rate = (runs[0]!.mbps + runs[1]!.mbps) / 2;
     units = (runs[0]!.bytes + runs[1]!.bytes) / GiB;
+    perUnit = 1e3;
+  } else if (isTcp(o)) {
+    rate = await tcpTransfer(o.case === 'tcp-up' ? 'up' : 'down', pair.forwardPort, GiB);
+    units = 1;
     perUnit = 1e3;
   } else {
     const out = await run(
@@ -210,14 +264,18 @@ async function measure(
   }
   const server = ((cpuSeconds(pair.server.pid) - s0) * perUnit) / units;
   const agent = ((cpuSeconds(pair.agent.pid) - a0) * perUnit) / units;
-  return { rate, p50, server, agent };
+  if (!pair.forward) return { rate, p50, server, agent };
+  const forward = ((cpuSeconds(pair.forward.pid) - f0) * perUnit) / units;
+  return { rate, p50, server, agent, forward };
 }
 
 function describe(s: Sample, o: AbOptions): string {
-  const unit = o.case === 'get' ? 'req/s' : o.case === 'download' ? 'MB/s' : 'msg/s';
-  const cpu = o.case === 'download' ? 'ms/GiB' : 'µs';
+  const unit = o.case === 'get' ? 'req/s' : o.case === 'ws' ? 'msg/s' : 'MB/s';
+  const cpu = o.case === 'get' || o.case === 'ws' ? 'µs' : 'ms/GiB';
   const p50 = Number.isFinite(s.p50) ? ` p50 ${s.p50.toFixed(3)} ms,` : '';
-  return `${Math.round(s.rate).toLocaleString('en-US')} ${unit},${p50} server ${s.server.toFixed(1)} ${cpu}, agent ${s.agent.toFixed(1)} ${cpu}`;
+  return `${Math.round(s.rate).toLocaleString('en-US')} ${unit},${p50} server ${s.server.toFixed(1)} ${cpu}, agent ${s.agent.toFixed(1)} ${cpu}${
+    s.forward === undefined ? '' : `, forward ${s.forward.toFixed(1)} ${cpu}`
+  }`;
 }
 
 async function main(): Promise<void> {
@@ -240,12 +298,22 @@ async function main(): Promise<void> {
     join(dir, 'upstream.log'),
   );
   await waitForPort(upstreamPort);
-  const what =
-    o.case === 'get'
-      ? `GET 64 B at c=${o.connections}`
-      : o.case === 'download'
-        ? '1 GiB download ×2'
-        : 'WebSocket echo, 64 connections';
+  if (isTcp(o)) {
+    start(
+      'tcp-peer',
+      bun,
+      [join(root, 'scripts', 'bench', 'tcp-peer.ts'), 'serve', String(tcpPeerPort)],
+      join(dir, 'tcp-peer.log'),
+    );
+    await waitForPort(tcpPeerPort);
+  }
+  const what = {
+    get: `GET 64 B at c=${o.connections}`,
+    download: '1 GiB download ×2',
+    ws: 'WebSocket echo, 64 connections',
+    'tcp-up': '1 GiB up through tether forward tcp',
+    'tcp-down': '1 GiB down through tether forward tcp',
+  }[o.case];
   log(`${what}, ${o.rounds} rounds; A = ${trees[0].name}, B = ${trees[1].name}`);
   const samples: [Sample[], Sample[]] = [[], []];
   for (let round = 1; round <= o.rounds; round++) {
@@ -256,6 +324,7 @@ async function main(): Promise<void> {
         samples[i].push(s);
         log(`round ${round} ${i === 0 ? 'A' : 'B'}: ${describe(s, o)}`);
       } finally {
+        await pair.forward?.stop();
         await pair.agent.stop();
         await pair.server.stop();
       }

@@ -9,7 +9,7 @@
  */
 import { median } from './report.ts';
 
-export const CASES = ['get', 'download', 'ws'] as const;
+export const CASES = ['get', 'download', 'ws', 'tcp-up', 'tcp-down'] as const;
 export type Case = (typeof CASES)[number];
 
 export interface AbOptions {
@@ -29,7 +29,9 @@ export const USAGE = `Usage: npm run bench:ab -- [options] A B
 A and B are git refs (HEAD~1, a commit, a branch) or directories holding a tether checkout
 ("." is the working tree). Both run from source on Bun, alternately, with the same upstream.
 
-  --case get|download|ws   small GETs with wrk (default), the 1 GiB download, WebSocket echo
+  --case CASE              get: small GETs with wrk (default); download: the 1 GiB download;
+                           ws: WebSocket echo; tcp-up, tcp-down: 1 GiB each way through
+                           \`tether forward tcp\` and an agent's TCP listener
   -c, --connections N      wrk connections for get (default 32; 1 measures latency)
   --rounds N               interleaved pairs, 1–20 (default 5)
   --seconds N              seconds per measurement for get and ws, 1–30 (default 4)
@@ -132,6 +134,8 @@ export interface Sample {
   /** CPU per unit of work: µs per request or message, ms per GiB for the download. */
   readonly server: number;
   readonly agent: number;
+  /** The `tether forward` client's CPU, for the TCP cases. */
+  readonly forward?: number;
 }
 
 interface Row {
@@ -142,17 +146,23 @@ interface Row {
 }
 
 export function rowsFor(kase: Case): Row[] {
-  const rate = kase === 'get' ? 'req/s' : kase === 'download' ? 'MB/s' : 'msg/s';
-  const cpu =
-    kase === 'download' ? 'CPU ms per GiB' : `CPU µs per ${kase === 'ws' ? 'msg' : 'req'}`;
+  const bulk = kase === 'download' || kase === 'tcp-up' || kase === 'tcp-down';
+  const rate = kase === 'get' ? 'req/s' : kase === 'ws' ? 'msg/s' : 'MB/s';
+  const cpu = bulk ? 'CPU ms per GiB' : `CPU µs per ${kase === 'ws' ? 'msg' : 'req'}`;
   const rows: Row[] = [{ label: rate, of: (s) => s.rate, higherIsBetter: true, digits: 0 }];
-  if (kase !== 'download') {
-    rows.push({ label: 'p50 ms', of: (s) => s.p50, higherIsBetter: false, digits: 3 });
-  }
+  if (!bulk) rows.push({ label: 'p50 ms', of: (s) => s.p50, higherIsBetter: false, digits: 3 });
   rows.push(
     { label: `server ${cpu}`, of: (s) => s.server, higherIsBetter: false, digits: 1 },
     { label: `agent ${cpu}`, of: (s) => s.agent, higherIsBetter: false, digits: 1 },
   );
+  if (kase === 'tcp-up' || kase === 'tcp-down') {
+    rows.push({
+      label: `forward ${cpu}`,
+      of: (s) => s.forward ?? Number.NaN,
+      higherIsBetter: false,
+      digits: 1,
+    });
+  }
   return rows;
 }
 

@@ -35,7 +35,10 @@ describe('bench:ab arguments', () => {
 
   test('bad input is refused with the reason and the usage', () => {
     const cases: [string[], RegExp][] = [
-      [['--case', 'upload', 'a', 'b'], /--case wants one of get, download, ws, got upload/],
+      [
+        ['--case', 'upload', 'a', 'b'],
+        /--case wants one of get, download, ws, tcp-up, tcp-down, got upload/,
+      ],
       [['--rounds', '0', 'a', 'b'], /--rounds wants a whole number from 1 to 20, got 0/],
       [['--rounds', '21', 'a', 'b'], /from 1 to 20, got 21/],
       [['--seconds', '1.5', 'a', 'b'], /--seconds wants a whole number from 1 to 30, got 1.5/],
@@ -107,6 +110,18 @@ describe('bench:ab summary', () => {
     assert.doesNotMatch(table, /p50/);
     assert.match(table, /\| MB\/s \| 800 \(800–800\) \| 900 \(900–900\) \| 1\.125 \| 1 of 1 \|/);
     assert.match(table, /\| server CPU ms per GiB \| 950\.0 .* \| 0\.632 \| 1 of 1 \|/);
+  });
+
+  test('TCP forwarding adds the forward client, in ms per GiB', () => {
+    const a = { ...s(400, 2000, 900, Number.NaN), forward: 1800 };
+    const b = { ...s(600, 1100, 800, Number.NaN), forward: 1100 };
+    const table = summarize('tcp-up', ['a', 'b'], [a], [b]);
+    assert.doesNotMatch(table, /p50/);
+    assert.match(table, /\| MB\/s \| 400 .* \| 1\.500 \| 1 of 1 \|/);
+    assert.match(
+      table,
+      /\| forward CPU ms per GiB \| 1800\.0 .* \| 1100\.0 .* \| 0\.611 \| 1 of 1 \|/,
+    );
   });
 
   test('no samples for a side: dashes, not NaN', () => {
