@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type AbOptions, cpuTicks, parseAbArgs, type Sample, summarize } from './bench/ab.ts';
+import { ENDPOINT, routed, startUpstream, writeDownloadFile } from './bench/fixtures.ts';
 import { type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
 import { ensureTools } from './bench/setup.ts';
 import { wrk, wrkScript } from './bench/wrk.ts';
@@ -26,7 +27,6 @@ const root = resolve(import.meta.dirname, '..');
 const bun = process.execPath;
 const dir = mkdtempSync(join(tmpdir(), 'tether-ab-'));
 const downloadFile = `/dev/shm/tether-ab-${process.pid}.bin`;
-const ENDPOINT = { 'x-piko-endpoint': 'bench' };
 const GiB = 2 ** 30;
 const worktrees: string[] = [];
 // Below the ephemeral range, as in bench.ts; a different spread so both can run at once.
@@ -84,16 +84,6 @@ const clockTicks = (() => {
 /** CPU seconds `pid` has used so far. */
 function cpuSeconds(pid: number): number {
   return cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks;
-}
-
-async function routed(port: number): Promise<boolean> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/`, { headers: ENDPOINT });
-    await r.arrayBuffer();
-    return r.status === 200;
-  } catch {
-    return false;
-  }
 }
 
 /** Server and agent of one build, started, routed and warmed up (Bun's JIT). */
@@ -285,18 +275,9 @@ async function main(): Promise<void> {
   const script = wrkScript(dir);
   if (o.case === 'download') {
     log('writing the 1 GiB download file');
-    await run(
-      'dd',
-      ['if=/dev/zero', `of=${downloadFile}`, 'bs=1M', 'count=1024', 'status=none'],
-      60_000,
-    );
+    await writeDownloadFile(downloadFile);
   }
-  start(
-    'upstream',
-    bun,
-    [join(root, 'scripts', 'bench', 'upstream.ts'), String(upstreamPort), downloadFile],
-    join(dir, 'upstream.log'),
-  );
+  startUpstream(bun, root, upstreamPort, downloadFile, dir);
   await waitForPort(upstreamPort);
   if (isTcp(o)) {
     start(

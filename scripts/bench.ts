@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ENDPOINT, routed, startUpstream, writeDownloadFile } from './bench/fixtures.ts';
 import {
   type Proc,
   rssKiB,
@@ -79,7 +80,6 @@ const port = {
   tunnel2: base + 6,
   admin2: base + 7,
 };
-const ENDPOINT = { 'x-piko-endpoint': 'bench' };
 
 /** The first port of `net.ipv4.ip_local_port_range` (32768 unless changed). */
 function ephemeralLow(): number {
@@ -128,16 +128,6 @@ function startAgent(name: string, tunnel: number): Proc {
         join(dir, `${name}.log`),
       )
     : start(name, tether, args, join(dir, `${name}.log`));
-}
-
-async function routed(proxy: number): Promise<boolean> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${proxy}/`, { headers: ENDPOINT });
-    await r.arrayBuffer();
-    return r.status === 200;
-  } catch {
-    return false;
-  }
 }
 
 function urlFor(way: Way): string {
@@ -211,18 +201,9 @@ async function main() {
 
   if (ONLY.has('download')) {
     log('writing the 1 GiB download file');
-    await run(
-      'dd',
-      ['if=/dev/zero', `of=${downloadFile}`, 'bs=1M', 'count=1024', 'status=none'],
-      60_000,
-    );
+    await writeDownloadFile(downloadFile);
   }
-  start(
-    'upstream',
-    bun,
-    [join(root, 'scripts', 'bench', 'upstream.ts'), String(port.upstream), downloadFile],
-    join(dir, 'upstream.log'),
-  );
+  startUpstream(bun, root, port.upstream, downloadFile, dir);
   start(
     'nginx',
     nginxPath(),
