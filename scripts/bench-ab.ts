@@ -29,7 +29,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tether-ab-'));
 const downloadFile = `/dev/shm/tether-ab-${process.pid}.bin`;
 const GiB = 2 ** 30;
 const worktrees: string[] = [];
-// Below the ephemeral range, as in bench.ts; a different spread so both can run at once.
+// Below the ephemeral range, as in bench.ts (a port there may be held by a client socket in
+// TIME_WAIT); ten ports per run, chosen by pid so that runs side by side rarely collide.
 const base = 21_000 + (process.pid % 900) * 10;
 const upstreamPort = base;
 const tcpPeerPort = base + 7;
