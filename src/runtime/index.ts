@@ -9,6 +9,8 @@
 import type { Runtime } from './types.ts';
 
 export * from './types.ts';
+// RFC 6455 client framing is runtime-neutral; src/ws masks its client frames with it too.
+export { encodeClientFrame } from './websocket-frames.ts';
 
 async function load(): Promise<Runtime> {
   if ('Bun' in globalThis) return (await import('./bun.ts')).bunRuntime;

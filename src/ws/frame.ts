@@ -1,3 +1,5 @@
+import { encodeClientFrame } from '../runtime/index.ts';
+
 /** WebSocket opcodes, RFC 6455 §5.2. */
 export enum Opcode {
   Continuation = 0x0,
@@ -37,14 +39,9 @@ export class WebSocketProtocolError extends Error {
   }
 }
 
-// Masking keys come from the system CSPRNG (§10.3: they must be unpredictable), drawn in
-// blocks so a small frame does not cost a getRandomValues call of its own.
-const keys = new Uint8Array(4096);
-let keyPos = keys.length;
-
 /**
- * Encodes one frame. Servers send unmasked frames; clients must mask (§5.3), which is done
- * on the frame's own copy of the payload.
+ * Encodes one frame. Servers send unmasked frames; clients must mask (§5.3): those come from
+ * the runtime's client framing (one pool of masking keys, masked a word at a time).
  */
 export function encodeFrame(
   opcode: Opcode,
@@ -52,9 +49,14 @@ export function encodeFrame(
   mask = false,
   fin = true,
 ): Uint8Array {
+  if (mask) {
+    const frame = encodeClientFrame(opcode, payload);
+    if (!fin) frame[0]! &= 0x7f;
+    return frame;
+  }
   const len = payload.length;
   const extra = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const headLen = 2 + extra + (mask ? 4 : 0);
+  const headLen = 2 + extra;
   const out = new Uint8Array(headLen + len);
   out[0] = (fin ? 0x80 : 0) | opcode;
   if (extra === 0) out[1] = len;
@@ -67,17 +69,6 @@ export function encodeFrame(
     new DataView(out.buffer).setBigUint64(2, BigInt(len));
   }
   out.set(payload, headLen);
-  if (mask) {
-    out[1]! |= 0x80;
-    if (keyPos + 4 > keys.length) {
-      crypto.getRandomValues(keys);
-      keyPos = 0;
-    }
-    const key = keys.slice(keyPos, keyPos + 4);
-    keyPos += 4;
-    out.set(key, 2 + extra);
-    unmask(out.subarray(headLen), key, 0);
-  }
   return out;
 }
 
