@@ -17,7 +17,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type AbOptions, cpuTicks, parseAbArgs, type Sample, summarize } from './bench/ab.ts';
+import {
+  type AbOptions,
+  cpuTicks,
+  parseAbArgs,
+  type Sample,
+  summarize,
+  USAGE,
+} from './bench/ab.ts';
 import { ENDPOINT, routed, startUpstream, writeDownloadFile } from './bench/fixtures.ts';
 import { type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
 import { ensureTools } from './bench/setup.ts';
@@ -270,7 +277,12 @@ function describe(s: Sample, o: AbOptions): string {
 }
 
 async function main(): Promise<void> {
-  const o = parseAbArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const o = parseAbArgs(argv);
   ensureTools();
   const trees = o.trees.map(resolveTree) as [Tree, Tree];
   const script = wrkScript(dir);

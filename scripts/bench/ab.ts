@@ -87,10 +87,6 @@ export function parseAbArgs(argv: readonly string[]): AbOptions {
         logLevel = v as AbOptions['logLevel'];
         break;
       }
-      case '-h':
-      case '--help':
-        fail('Help:');
-        break;
       default:
         if (arg.startsWith('-')) fail(`Unknown option ${arg}`);
         trees.push(arg);
