@@ -39,6 +39,31 @@ export class WebSocketProtocolError extends Error {
   }
 }
 
+/** Bytes of an unmasked frame header for a payload of `length` (§5.2). */
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+function writeHeader(out: Uint8Array, opcode: Opcode, length: number, fin: boolean): void {
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  if (length < 126) out[1] = length;
+  else if (length < 65536) {
+    out[1] = 126;
+    out[2] = length >>> 8;
+    out[3] = length & 0xff;
+  } else {
+    out[1] = 127;
+    new DataView(out.buffer, out.byteOffset, 10).setBigUint64(2, BigInt(length));
+  }
+}
+
+/** The header alone of an unmasked frame: a large payload can follow it uncopied. */
+export function frameHeader(opcode: Opcode, length: number, fin = true): Uint8Array {
+  const out = new Uint8Array(headerLength(length));
+  writeHeader(out, opcode, length, fin);
+  return out;
+}
+
 /**
  * Encodes one frame. Servers send unmasked frames; clients must mask (§5.3): those come from
  * the runtime's client framing (one pool of masking keys, masked a word at a time).
@@ -54,21 +79,10 @@ export function encodeFrame(
     if (!fin) frame[0]! &= 0x7f;
     return frame;
   }
-  const len = payload.length;
-  const extra = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const headLen = 2 + extra;
-  const out = new Uint8Array(headLen + len);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  if (extra === 0) out[1] = len;
-  else if (extra === 2) {
-    out[1] = 126;
-    out[2] = len >>> 8;
-    out[3] = len & 0xff;
-  } else {
-    out[1] = 127;
-    new DataView(out.buffer).setBigUint64(2, BigInt(len));
-  }
-  out.set(payload, headLen);
+  const at = headerLength(payload.length);
+  const out = new Uint8Array(at + payload.length);
+  writeHeader(out, opcode, payload.length, fin);
+  out.set(payload, at);
   return out;
 }
 

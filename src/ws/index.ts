@@ -16,6 +16,7 @@ export {
   encodeFrame,
   type Frame,
   FrameDecoder,
+  frameHeader,
   Opcode,
   WebSocketProtocolError,
 } from './frame.ts';

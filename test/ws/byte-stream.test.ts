@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Duplex } from '../../src/runtime/index.ts';
-import { webSocketBytes } from '../../src/ws/index.ts';
+import { FrameDecoder, webSocketBytes } from '../../src/ws/index.ts';
 
 /** Two in-memory byte duplexes wired to each other, like the two ends of a TCP connection. */
 function socketPair(): [Duplex, Duplex] {
@@ -46,6 +46,35 @@ describe('webSocketBytes', () => {
     await clientClosed;
     assert.equal(await reading, 'pong');
     assert.deepEqual(closes.sort(), ['client 1000', 'server 1000']);
+  });
+
+  test('a large payload from the server follows its own header, uncopied', async () => {
+    const [a, b] = socketPair();
+    const server = webSocketBytes(b, { role: 'server' });
+    const raw = a.readable.getReader();
+    const writer = server.writable.getWriter();
+    const payload = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
+    const written = writer.write(payload);
+    const head = (await raw.read()).value!;
+    const body = (await raw.read()).value!;
+    await written;
+    // FIN + binary, 64-bit length 100 000 (RFC 6455 §5.2).
+    assert.deepEqual([...head], [0x82, 127, 0, 0, 0, 0, 0, 0x01, 0x86, 0xa0]);
+    assert.equal(body, payload, 'the array written, not a copy of it');
+    const decoder = new FrameDecoder({ expectMasked: false, maxPayload: 1 << 20 });
+    const pieces = [...decoder.push(head), ...decoder.push(body)];
+    const got = new Uint8Array(payload.length);
+    let at = 0;
+    for (const piece of pieces) {
+      got.set(piece.payload, at);
+      at += piece.payload.length;
+    }
+    assert.equal(at, payload.length);
+    assert.deepEqual(got, payload);
+    // A small payload still leaves as one frame, header and payload in one write.
+    const small = writer.write(new Uint8Array(10));
+    assert.equal((await raw.read()).value!.length, 12);
+    await small;
   });
 
   test('a text message ends the byte stream with an error', async () => {
