@@ -16,7 +16,6 @@ export {
   encodeFrame,
   type Frame,
   FrameDecoder,
-  frameHeader,
   Opcode,
   WebSocketProtocolError,
 } from './frame.ts';
