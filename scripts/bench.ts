@@ -406,6 +406,7 @@ async function idleAgents(): Promise<NonNullable<Results['idleAgents']>> {
       String(MANY),
     ],
     join(dir, 'idle-agents.log'),
+    { readStdout: true },
   );
   let line = '';
   const done = until(() => line !== '', 120_000);
