@@ -15,7 +15,12 @@ import {
   tunnelHopLimits,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
-import { type Origin, UpstreamError, type UpstreamPool } from '../pool/index.ts';
+import {
+  type Origin,
+  RequestAbortController,
+  UpstreamError,
+  type UpstreamPool,
+} from '../pool/index.ts';
 import { pump, pumpBoth } from '../streams/index.ts';
 import type { Stream } from '../tunnel/index.ts';
 
@@ -33,7 +38,7 @@ export async function forwardHttpStream(
 ): Promise<void> {
   const reader = new ByteReader(stream.reader());
   let finished = false;
-  const abort = new AbortController();
+  const abort = new RequestAbortController();
   stream.closed.then(() => {
     if (!finished) abort.abort(new Error('stream reset by server'));
   });

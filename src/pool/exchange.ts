@@ -14,6 +14,7 @@ import { UpstreamError } from './errors.ts';
 import { idleTimeoutAfter } from './keep-alive.ts';
 import { abortedError } from './origin-pool.ts';
 import type { PreparedRequest } from './request.ts';
+import { watchAbort } from './request-abort.ts';
 
 export interface UpstreamResponse {
   /** The final head: never 1xx, except 101 for an upgrade. */
@@ -47,7 +48,10 @@ export class EarlyFailure extends Error {
 
 /** What a caller may pass with one request. */
 export interface RequestOptions {
-  /** Aborting closes the connection and fails the request (and its body). */
+  /**
+   * Aborting closes the connection and fails the request (and its body). Any signal works;
+   * a RequestAbortController's is watched without an event listener, which costs less.
+   */
   signal?: AbortSignal;
   /**
    * Each interim response (1xx but 100 and 101, such as 103 Early Hints) as it arrives; the
@@ -82,10 +86,8 @@ export async function exchange(
     aborted = true;
     conn.close();
   };
-  // No `once`: a signal aborts only once, cleanup removes the listener, and the options
-  // object made adding it cost twice as much on Bun.
-  signal?.addEventListener('abort', onAbort);
-  const cleanup = () => signal?.removeEventListener('abort', onAbort);
+  // A RequestAbortController's signal is watched by a hook, any other by a listener.
+  const cleanup = signal === undefined ? noop : watchAbort(signal, onAbort);
   const fail = (err: Error): Error => {
     conn.close();
     cleanup();
@@ -253,6 +255,8 @@ function responseError(cause: unknown, what: string): UpstreamError {
     ? new UpstreamError('bad-response', `${what}: ${detail}`, { cause })
     : new UpstreamError('upstream-closed', `${what}: ${detail}`, { cause });
 }
+
+function noop(): void {}
 
 function emptyBody(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (c) => c.close() });

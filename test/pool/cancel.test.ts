@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { parseOrigin, UpstreamError, UpstreamPool } from '../../src/pool/index.ts';
+import {
+  parseOrigin,
+  RequestAbortController,
+  UpstreamError,
+  UpstreamPool,
+} from '../../src/pool/index.ts';
 import type { ConnectOptions, TcpConnection } from '../../src/runtime/index.ts';
 import { cleanupUpstreamScripts, startUpstream, waitFor } from '../_harness/upstreams.ts';
 import { send } from './helpers.ts';
@@ -10,45 +15,57 @@ after(cleanupUpstreamScripts);
 const isCode = (code: string) => (err: unknown) =>
   err instanceof UpstreamError && err.code === code;
 
+// The agent passes a RequestAbortController's signal (watched by a hook); any other signal
+// is watched by an event listener. Both must cancel the same way.
+const controllers = [
+  ['AbortController', () => new AbortController()],
+  ['RequestAbortController', () => new RequestAbortController()],
+] as const;
+
 describe('pool - cancellation', () => {
   const trickle = { chunkBytes: 1024, intervalMs: 50, chunks: 400 } as const; // 20 s of body
 
-  test('client abort mid-download closes the upstream socket within 1 s; not pooled', {
-    timeout: 10_000,
-  }, async () => {
-    const up = await startUpstream({ kind: 'raw', trickle });
-    const pool = new UpstreamPool();
-    try {
-      const ac = new AbortController();
-      const res = await pool.request(
-        parseOrigin(up.origin),
-        { method: 'GET', target: '/dl', headers: [['Host', 'x']], body: null },
-        { signal: ac.signal },
-      );
-      const reader = res.body.getReader();
-      const first = await reader.read();
-      assert.ok(!first.done && first.value.byteLength > 0);
-      const abortedAt = Date.now();
-      ac.abort();
-      await assert.rejects(
-        (async () => {
-          for (;;) if ((await reader.read()).done) return;
-        })(),
-        isCode('aborted'),
-      );
-      await waitFor(
-        async () => (await up.stats()).conns[0]?.closedAt != null,
-        1000,
-        'upstream to see the close',
-      );
-      const closedAt = (await up.stats()).conns[0]!.closedAt!;
-      assert.ok(closedAt - abortedAt < 1000, `closed ${closedAt - abortedAt} ms after abort`);
-      assert.deepEqual({ open: pool.stats().open, idle: pool.stats().idle }, { open: 0, idle: 0 });
-    } finally {
-      await pool.close();
-      await up.stop();
-    }
-  });
+  for (const [kind, make] of controllers) {
+    test(`client abort (${kind}) mid-download closes the upstream socket within 1 s; not pooled`, {
+      timeout: 10_000,
+    }, async () => {
+      const up = await startUpstream({ kind: 'raw', trickle });
+      const pool = new UpstreamPool();
+      try {
+        const ac = make();
+        const res = await pool.request(
+          parseOrigin(up.origin),
+          { method: 'GET', target: '/dl', headers: [['Host', 'x']], body: null },
+          { signal: ac.signal },
+        );
+        const reader = res.body.getReader();
+        const first = await reader.read();
+        assert.ok(!first.done && first.value.byteLength > 0);
+        const abortedAt = Date.now();
+        ac.abort();
+        await assert.rejects(
+          (async () => {
+            for (;;) if ((await reader.read()).done) return;
+          })(),
+          isCode('aborted'),
+        );
+        await waitFor(
+          async () => (await up.stats()).conns[0]?.closedAt != null,
+          1000,
+          'upstream to see the close',
+        );
+        const closedAt = (await up.stats()).conns[0]!.closedAt!;
+        assert.ok(closedAt - abortedAt < 1000, `closed ${closedAt - abortedAt} ms after abort`);
+        assert.deepEqual(
+          { open: pool.stats().open, idle: pool.stats().idle },
+          { open: 0, idle: 0 },
+        );
+      } finally {
+        await pool.close();
+        await up.stop();
+      }
+    });
+  }
 
   test('cancelling the response body closes the upstream socket within 1 s; not pooled', {
     timeout: 10_000,
@@ -79,28 +96,30 @@ describe('pool - cancellation', () => {
     }
   });
 
-  test('abort while waiting for the response head rejects with aborted and closes the socket', {
-    timeout: 10_000,
-  }, async () => {
-    const up = await startUpstream({ kind: 'raw', delayMs: 5000 });
-    const pool = new UpstreamPool();
-    try {
-      const ac = new AbortController();
-      const pending = send(pool, up.origin, 'GET', '/slow', { signal: ac.signal });
-      await waitFor(
-        async () => (await up.stats()).methods.GET === 1,
-        2000,
-        'the request to arrive',
-      );
-      ac.abort();
-      await assert.rejects(pending, isCode('aborted'));
-      await waitFor(async () => (await up.stats()).open === 0, 1000, 'upstream to see the close');
-      assert.equal(pool.stats().open, 0);
-    } finally {
-      await pool.close();
-      await up.stop();
-    }
-  });
+  for (const [kind, make] of controllers) {
+    test(`abort (${kind}) while waiting for the response head rejects with aborted and closes the socket`, {
+      timeout: 10_000,
+    }, async () => {
+      const up = await startUpstream({ kind: 'raw', delayMs: 5000 });
+      const pool = new UpstreamPool();
+      try {
+        const ac = make();
+        const pending = send(pool, up.origin, 'GET', '/slow', { signal: ac.signal });
+        await waitFor(
+          async () => (await up.stats()).methods.GET === 1,
+          2000,
+          'the request to arrive',
+        );
+        ac.abort();
+        await assert.rejects(pending, isCode('aborted'));
+        await waitFor(async () => (await up.stats()).open === 0, 1000, 'upstream to see the close');
+        assert.equal(pool.stats().open, 0);
+      } finally {
+        await pool.close();
+        await up.stop();
+      }
+    });
+  }
 
   test('connectTimeout bounds the connect only, never the request', {
     timeout: 10_000,
