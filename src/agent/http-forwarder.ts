@@ -15,12 +15,7 @@ import {
   tunnelHopLimits,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
-import {
-  type Origin,
-  RequestAbortController,
-  UpstreamError,
-  type UpstreamPool,
-} from '../pool/index.ts';
+import { type Origin, RequestAbort, UpstreamError, type UpstreamPool } from '../pool/index.ts';
 import { pump, pumpBoth } from '../streams/index.ts';
 import type { Stream } from '../tunnel/index.ts';
 
@@ -38,7 +33,7 @@ export async function forwardHttpStream(
 ): Promise<void> {
   const reader = new ByteReader(stream.reader());
   let finished = false;
-  const abort = new RequestAbortController();
+  const abort = new RequestAbort();
   stream.closed.then(() => {
     if (!finished) abort.abort(new Error('stream reset by server'));
   });
@@ -69,7 +64,7 @@ export async function forwardHttpStream(
         ...(framing.kind === 'length' ? { bodyLength: framing.length } : {}),
       },
       {
-        signal: abort.signal,
+        abort,
         // 103 Early Hints and the like go on as they come, each its own head on the stream.
         onInformational: (interim) =>
           writeHead(stream, { ...interim, headers: stripHopByHop(interim.headers) }),
@@ -118,7 +113,7 @@ export async function forwardHttpStream(
       await writer.close();
     }
   } catch (error) {
-    if (abort.signal.aborted) {
+    if (abort.aborted) {
       log.debug('request cancelled: the client went away', { origin: origin.host });
       return;
     }

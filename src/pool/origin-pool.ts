@@ -3,6 +3,7 @@ import type { PoolConfig } from './config.ts';
 import { PooledConnection } from './connection.ts';
 import { UpstreamError } from './errors.ts';
 import type { Origin } from './origin.ts';
+import type { AbortWatch } from './request-abort.ts';
 
 /** A connection handed to one request. */
 export interface Lease {
@@ -50,17 +51,17 @@ export class OriginPool {
    * validation), else a new one, else a place in the queue. `fresh` skips idle connections
    * (used for the retry).
    */
-  async acquire(signal: AbortSignal | undefined, fresh: boolean): Promise<Lease> {
+  async acquire(abort: AbortWatch | undefined, fresh: boolean): Promise<Lease> {
     for (;;) {
-      const grant = this.#tryGrant(fresh) ?? (await this.#enqueue(signal, fresh));
-      if (grant.kind === 'slot') return { conn: await this.#connect(signal), reused: false };
+      const grant = this.#tryGrant(fresh) ?? (await this.#enqueue(abort, fresh));
+      if (grant.kind === 'slot') return { conn: await this.#connect(abort), reused: false };
       const conn = grant.conn;
       await yieldToEventLoop();
       if (conn.closed) continue; // the idle watch saw FIN/RST/data during the yield
       conn.stopIdle();
-      if (signal?.aborted) {
+      if (abort?.aborted) {
         conn.close(); // re-pooling would restart its idle clock
-        throw abortedError(signal);
+        throw abortedError(abort);
       }
       this.counters.reused++;
       return { conn, reused: true };
@@ -112,7 +113,7 @@ export class OriginPool {
     return null;
   }
 
-  #enqueue(signal: AbortSignal | undefined, fresh: boolean): Promise<Grant> {
+  #enqueue(abort: AbortWatch | undefined, fresh: boolean): Promise<Grant> {
     if (this.#waiters.length >= this.config.maxQueue) {
       return Promise.reject(
         new UpstreamError(
@@ -122,24 +123,23 @@ export class OriginPool {
       );
     }
     return new Promise<Grant>((resolve, reject) => {
-      const onAbort = () => {
+      if (abort?.aborted) return reject(abortedError(abort));
+      const unwatch = abort?.watch(() => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
-        reject(abortedError(signal));
-      };
+        reject(abortedError(abort));
+      });
       const waiter: Waiter = {
         fresh,
         grant: (g) => {
-          signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           resolve(g);
         },
         fail: (err) => {
-          signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           reject(err);
         },
       };
-      if (signal?.aborted) return reject(abortedError(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }
@@ -175,14 +175,14 @@ export class OriginPool {
   };
 
   /** Connects within connectTimeout; the slot was already counted in `open`. */
-  async #connect(signal: AbortSignal | undefined): Promise<PooledConnection> {
+  async #connect(abort: AbortWatch | undefined): Promise<PooledConnection> {
     const { host, port } = this.origin;
     const timeout = new AbortController();
     const timer = setTimeout(
       () => timeout.abort(new DOMException('Connect timed out', 'TimeoutError')),
       this.config.connectTimeout,
     );
-    const both = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+    const both = abort ? AbortSignal.any([abort.signal, timeout.signal]) : timeout.signal;
     let socket: TcpConnection;
     try {
       const options: ConnectOptions = { host, port, signal: both };
@@ -191,7 +191,7 @@ export class OriginPool {
     } catch (cause) {
       this.open--;
       this.#wake();
-      if (signal?.aborted) throw abortedError(signal);
+      if (abort?.aborted) throw abortedError(abort);
       // The runtime's message already reads "Cannot connect to host:port: why".
       const message = timeout.signal.aborted
         ? `Cannot connect to upstream ${host}:${port}: timed out after ${this.config.connectTimeout} ms`
@@ -241,9 +241,9 @@ function raceAbort(p: Promise<TcpConnection>, signal: AbortSignal): Promise<TcpC
   });
 }
 
-export function abortedError(signal: AbortSignal | undefined): UpstreamError {
+export function abortedError(abort: { readonly reason: unknown } | undefined): UpstreamError {
   return new UpstreamError('aborted', 'Cannot forward request: the request was aborted', {
-    cause: signal?.reason,
+    cause: abort?.reason,
   });
 }
 

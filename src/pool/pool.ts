@@ -6,6 +6,7 @@ import { EarlyFailure, exchange, type RequestOptions, type UpstreamResponse } fr
 import { type Origin, originKey } from './origin.ts';
 import { abortedError, OriginPool, type PoolCounters } from './origin-pool.ts';
 import { type OutgoingRequest, prepareRequest } from './request.ts';
+import { abortWatchOf } from './request-abort.ts';
 
 export interface PoolStats {
   open: number;
@@ -50,10 +51,10 @@ export class UpstreamPool {
     req: OutgoingRequest,
     options: RequestOptions = {},
   ): Promise<UpstreamResponse> {
-    const { signal } = options;
+    const abort = abortWatchOf(options);
     if (this.#closed)
       throw new UpstreamError('pool-closed', 'Cannot forward request: the pool is closed');
-    if (signal?.aborted) throw abortedError(signal);
+    if (abort?.aborted) throw abortedError(abort);
     // Only a streamed body that must be buffered for a replay makes this wait.
     const preparing = prepareRequest(req, this.config);
     const prepared = preparing instanceof Promise ? await preparing : preparing;
@@ -61,9 +62,9 @@ export class UpstreamPool {
     const release = pool.release;
     let retried = false;
     for (;;) {
-      const lease = await pool.acquire(signal, retried);
+      const lease = await pool.acquire(abort, retried);
       try {
-        return await exchange(lease.conn, prepared, this.config, options, release);
+        return await exchange(lease.conn, prepared, this.config, options, abort, release);
       } catch (err) {
         if (!(err instanceof EarlyFailure)) throw err;
         if (!lease.reused || retried) {

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import {
-  parseOrigin,
-  RequestAbortController,
-  UpstreamError,
-  UpstreamPool,
-} from '../../src/pool/index.ts';
+import { parseOrigin, RequestAbort, UpstreamError, UpstreamPool } from '../../src/pool/index.ts';
 import type { ConnectOptions, TcpConnection } from '../../src/runtime/index.ts';
 import { cleanupUpstreamScripts, startUpstream, waitFor } from '../_harness/upstreams.ts';
 import { send } from './helpers.ts';
@@ -15,11 +10,23 @@ after(cleanupUpstreamScripts);
 const isCode = (code: string) => (err: unknown) =>
   err instanceof UpstreamError && err.code === code;
 
-// The agent passes a RequestAbortController's signal (watched by a hook); any other signal
-// is watched by an event listener. Both must cancel the same way.
+// The agent passes a RequestAbort (watched without an AbortSignal); any other caller may pass
+// an AbortSignal. Both must cancel the same way.
 const controllers = [
-  ['AbortController', () => new AbortController()],
-  ['RequestAbortController', () => new RequestAbortController()],
+  [
+    'signal',
+    () => {
+      const c = new AbortController();
+      return { abort: () => c.abort(), options: { signal: c.signal } };
+    },
+  ],
+  [
+    'RequestAbort',
+    () => {
+      const abort = new RequestAbort();
+      return { abort: () => abort.abort(), options: { abort } };
+    },
+  ],
 ] as const;
 
 describe('pool - cancellation', () => {
@@ -36,7 +43,7 @@ describe('pool - cancellation', () => {
         const res = await pool.request(
           parseOrigin(up.origin),
           { method: 'GET', target: '/dl', headers: [['Host', 'x']], body: null },
-          { signal: ac.signal },
+          ac.options,
         );
         const reader = res.body.getReader();
         const first = await reader.read();
@@ -104,7 +111,7 @@ describe('pool - cancellation', () => {
       const pool = new UpstreamPool();
       try {
         const ac = make();
-        const pending = send(pool, up.origin, 'GET', '/slow', { signal: ac.signal });
+        const pending = send(pool, up.origin, 'GET', '/slow', ac.options);
         await waitFor(
           async () => (await up.stats()).methods.GET === 1,
           2000,
@@ -114,6 +121,31 @@ describe('pool - cancellation', () => {
         await assert.rejects(pending, isCode('aborted'));
         await waitFor(async () => (await up.stats()).open === 0, 1000, 'upstream to see the close');
         assert.equal(pool.stats().open, 0);
+      } finally {
+        await pool.close();
+        await up.stop();
+      }
+    });
+  }
+
+  for (const [kind, make] of controllers) {
+    test(`abort (${kind}) while waiting in the queue for a connection rejects with aborted and leaves the queue`, {
+      timeout: 10_000,
+    }, async () => {
+      const up = await startUpstream({ kind: 'raw', delayMs: 300 });
+      const pool = new UpstreamPool({ maxConnsPerOrigin: 1 });
+      try {
+        const busy = send(pool, up.origin, 'GET', '/');
+        await waitFor(async () => (await up.stats()).methods.GET === 1, 2000, 'the first request');
+        const ac = make();
+        const queued = send(pool, up.origin, 'GET', '/', ac.options);
+        ac.abort();
+        await assert.rejects(queued, isCode('aborted'));
+        assert.equal((await busy).text, 'ok');
+        // The aborted waiter is gone: the next request gets the connection, which was reused.
+        assert.equal((await send(pool, up.origin, 'GET', '/')).text, 'ok');
+        assert.equal((await up.stats()).methods.GET, 2);
+        assert.equal(pool.stats().created, 1);
       } finally {
         await pool.close();
         await up.stop();

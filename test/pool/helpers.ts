@@ -1,5 +1,10 @@
 import type { HeaderList } from '../../src/http1/index.ts';
-import { type Origin, parseOrigin, type UpstreamPool } from '../../src/pool/index.ts';
+import {
+  type Origin,
+  parseOrigin,
+  type RequestAbort,
+  type UpstreamPool,
+} from '../../src/pool/index.ts';
 
 export interface Sent {
   status: number;
@@ -14,6 +19,7 @@ export interface SendOptions {
   bodyLength?: number;
   id?: string;
   signal?: AbortSignal;
+  abort?: RequestAbort;
 }
 
 /** One request through the pool, body read to its end. */
@@ -36,7 +42,10 @@ export async function send(
       body: options.body ?? null,
       ...(options.bodyLength === undefined ? {} : { bodyLength: options.bodyLength }),
     },
-    options.signal ? { signal: options.signal } : {},
+    {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.abort ? { abort: options.abort } : {}),
+    },
   );
   const body = new Uint8Array(await new Response(res.body).arrayBuffer());
   return {

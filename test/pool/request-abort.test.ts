@@ -1,40 +1,83 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RequestAbortController } from '../../src/pool/index.ts';
-import { watchAbort } from '../../src/pool/request-abort.ts';
+import { parseOrigin, RequestAbort, UpstreamPool } from '../../src/pool/index.ts';
+import { signalWatch } from '../../src/pool/request-abort.ts';
 
 for (const [kind, make] of [
-  ['RequestAbortController', () => new RequestAbortController()],
-  ['AbortController', () => new AbortController()],
+  [
+    'RequestAbort',
+    () => {
+      const a = new RequestAbort();
+      return { watch: a, abort: (reason?: unknown) => a.abort(reason) };
+    },
+  ],
+  [
+    'an AbortSignal',
+    () => {
+      const c = new AbortController();
+      return { watch: signalWatch(c.signal), abort: (reason?: unknown) => c.abort(reason) };
+    },
+  ],
 ] as const) {
-  test(`watchAbort - ${kind}: each watcher runs once, after the signal aborted; one taken back does not run`, () => {
-    const controller = make();
+  test(`${kind} - each watcher runs once, after the abort; one taken back or added late never runs`, () => {
+    const { watch, abort } = make();
     const seen: string[] = [];
-    watchAbort(controller.signal, () => seen.push(`a ${controller.signal.aborted}`));
-    const unwatch = watchAbort(controller.signal, () => seen.push('b'));
-    watchAbort(controller.signal, () => seen.push(`c ${String(controller.signal.reason)}`));
+    watch.watch(() => seen.push(`a ${watch.aborted}`));
+    const unwatch = watch.watch(() => seen.push('b'));
+    watch.watch(() => seen.push(`c ${String(watch.reason)}`));
     unwatch();
-    controller.abort('gone');
-    controller.abort('again');
+    assert.equal(watch.aborted, false);
+    abort('gone');
+    abort('again');
     assert.deepEqual(seen, ['a true', 'c gone']);
-    // Like a listener added to an aborted signal, a late watcher never runs.
-    watchAbort(controller.signal, () => seen.push('late'));
-    controller.abort('once more');
+    assert.equal(watch.reason, 'gone');
+    watch.watch(() => seen.push('late'));
+    abort('once more');
     assert.deepEqual(seen, ['a true', 'c gone']);
   });
 }
 
-test('RequestAbortController - its signal is a real AbortSignal: listeners run before hooks, and a throwing hook stops no other', () => {
-  const controller = new RequestAbortController();
-  assert.ok(controller.signal instanceof AbortSignal);
+test('RequestAbort - the signal is made on demand and follows the abort, before or after', () => {
+  const early = new RequestAbort();
+  early.abort('before');
+  assert.equal(early.signal.aborted, true);
+  assert.equal(early.signal.reason, 'before');
+
+  const late = new RequestAbort();
+  const signal = late.signal;
+  assert.equal(late.signal, signal);
   const seen: string[] = [];
-  watchAbort(controller.signal, () => {
-    seen.push('hook 1');
-    throw new Error('hook failed');
+  signal.addEventListener('abort', () => seen.push('listener'));
+  late.watch(() => seen.push('watcher'));
+  late.abort();
+  assert.deepEqual(seen, ['listener', 'watcher']);
+  assert.ok(signal.reason instanceof DOMException && signal.reason.name === 'AbortError');
+  assert.equal(late.reason, signal.reason);
+});
+
+test('RequestAbort - a watcher that throws stops no other, and its error is thrown after', () => {
+  const a = new RequestAbort();
+  const seen: string[] = [];
+  a.watch(() => {
+    seen.push('1');
+    throw new Error('watcher failed');
   });
-  watchAbort(controller.signal, () => seen.push('hook 2'));
-  controller.signal.addEventListener('abort', () => seen.push('listener'));
-  assert.throws(() => controller.abort(), /hook failed/);
-  assert.deepEqual(seen, ['listener', 'hook 1', 'hook 2']);
-  assert.ok(controller.signal.aborted);
+  a.watch(() => seen.push('2'));
+  assert.throws(() => a.abort(), /watcher failed/);
+  assert.deepEqual(seen, ['1', '2']);
+  assert.ok(a.aborted);
+});
+
+test('UpstreamPool.request - signal and abort together are refused, before anything is sent', async () => {
+  const pool = new UpstreamPool();
+  await assert.rejects(
+    pool.request(
+      parseOrigin('http://127.0.0.1:9'),
+      { method: 'GET', target: '/', headers: [['Host', 'x']], body: null },
+      { signal: new AbortController().signal, abort: new RequestAbort() },
+    ),
+    { name: 'TypeError', message: 'Cannot send request: give signal or abort, not both' },
+  );
+  assert.equal(pool.stats().created, 0);
+  await pool.close();
 });
