@@ -15,8 +15,8 @@ import {
   tunnelHopLimits,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
-import { type Origin, RequestAbort, UpstreamError, type UpstreamPool } from '../pool/index.ts';
-import { pump, pumpBoth } from '../streams/index.ts';
+import { type Origin, UpstreamError, type UpstreamPool } from '../pool/index.ts';
+import { pump, pumpBoth, RequestAbort } from '../streams/index.ts';
 import type { Stream } from '../tunnel/index.ts';
 
 /**

@@ -8,13 +8,13 @@ import {
   writeBody,
 } from '../http1/index.ts';
 import type { Duplex } from '../runtime/index.ts';
+import type { AbortWatch, RequestAbort } from '../streams/index.ts';
 import type { PoolConfig } from './config.ts';
 import type { PooledConnection } from './connection.ts';
 import { UpstreamError } from './errors.ts';
 import { idleTimeoutAfter } from './keep-alive.ts';
 import { abortedError } from './origin-pool.ts';
 import type { PreparedRequest } from './request.ts';
-import type { AbortWatch, RequestAbort } from './request-abort.ts';
 
 export interface UpstreamResponse {
   /** The final head: never 1xx, except 101 for an upgrade. */

@@ -9,4 +9,3 @@ export type { RequestOptions, UpstreamResponse } from './exchange.ts';
 export { type Origin, parseOrigin } from './origin.ts';
 export { type PoolStats, UpstreamPool } from './pool.ts';
 export type { OutgoingRequest } from './request.ts';
-export { RequestAbort } from './request-abort.ts';

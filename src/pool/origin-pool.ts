@@ -1,9 +1,9 @@
 import type { ConnectOptions, TcpConnection } from '../runtime/index.ts';
+import type { AbortWatch } from '../streams/index.ts';
 import type { PoolConfig } from './config.ts';
 import { PooledConnection } from './connection.ts';
 import { UpstreamError } from './errors.ts';
 import type { Origin } from './origin.ts';
-import type { AbortWatch } from './request-abort.ts';
 
 /** A connection handed to one request. */
 export interface Lease {

@@ -1,12 +1,12 @@
 import type { ConnectOptions, TcpConnection } from '../runtime/index.ts';
 import { runtime } from '../runtime/index.ts';
+import { type AbortWatch, type RequestAbort, signalWatch } from '../streams/index.ts';
 import { type PoolConfig, resolvePoolConfig } from './config.ts';
 import { UpstreamError } from './errors.ts';
 import { EarlyFailure, exchange, type RequestOptions, type UpstreamResponse } from './exchange.ts';
 import { type Origin, originKey } from './origin.ts';
 import { abortedError, OriginPool, type PoolCounters } from './origin-pool.ts';
 import { type OutgoingRequest, prepareRequest } from './request.ts';
-import { abortWatchOf } from './request-abort.ts';
 
 export interface PoolStats {
   open: number;
@@ -133,4 +133,18 @@ export class UpstreamPool {
     }
     return pool;
   }
+}
+
+/** The cancellation `options` carry, if any. */
+function abortWatchOf(options: {
+  readonly signal?: AbortSignal;
+  readonly abort?: RequestAbort;
+}): AbortWatch | undefined {
+  if (options.abort !== undefined) {
+    if (options.signal !== undefined) {
+      throw new TypeError('Cannot send request: give signal or abort, not both');
+    }
+    return options.abort;
+  }
+  return options.signal === undefined ? undefined : signalWatch(options.signal);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { parseOrigin, RequestAbort, UpstreamError, UpstreamPool } from '../../src/pool/index.ts';
+import { parseOrigin, UpstreamError, UpstreamPool } from '../../src/pool/index.ts';
 import type { ConnectOptions, TcpConnection } from '../../src/runtime/index.ts';
+import { RequestAbort } from '../../src/streams/index.ts';
 import { cleanupUpstreamScripts, startUpstream, waitFor } from '../_harness/upstreams.ts';
 import { send } from './helpers.ts';
 
@@ -328,4 +329,18 @@ describe('pool - upgrade and 1xx', () => {
       await up.stop();
     }
   });
+});
+
+test('pool - signal and abort together are refused, before anything is sent', async () => {
+  const pool = new UpstreamPool();
+  await assert.rejects(
+    pool.request(
+      parseOrigin('http://127.0.0.1:9'),
+      { method: 'GET', target: '/', headers: [['Host', 'x']], body: null },
+      { signal: new AbortController().signal, abort: new RequestAbort() },
+    ),
+    { name: 'TypeError', message: 'Cannot send request: give signal or abort, not both' },
+  );
+  assert.equal(pool.stats().created, 0);
+  await pool.close();
 });

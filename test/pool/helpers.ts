@@ -1,10 +1,6 @@
 import type { HeaderList } from '../../src/http1/index.ts';
-import {
-  type Origin,
-  parseOrigin,
-  type RequestAbort,
-  type UpstreamPool,
-} from '../../src/pool/index.ts';
+import { type Origin, parseOrigin, type UpstreamPool } from '../../src/pool/index.ts';
+import type { RequestAbort } from '../../src/streams/index.ts';
 
 export interface Sent {
   status: number;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseOrigin, RequestAbort, UpstreamPool } from '../../src/pool/index.ts';
-import { signalWatch } from '../../src/pool/request-abort.ts';
+import { RequestAbort, signalWatch } from '../../src/streams/index.ts';
 
 for (const [kind, make] of [
   [
@@ -66,18 +65,4 @@ test('RequestAbort - a watcher that throws stops no other, and its error is thro
   assert.throws(() => a.abort(), /watcher failed/);
   assert.deepEqual(seen, ['1', '2']);
   assert.ok(a.aborted);
-});
-
-test('UpstreamPool.request - signal and abort together are refused, before anything is sent', async () => {
-  const pool = new UpstreamPool();
-  await assert.rejects(
-    pool.request(
-      parseOrigin('http://127.0.0.1:9'),
-      { method: 'GET', target: '/', headers: [['Host', 'x']], body: null },
-      { signal: new AbortController().signal, abort: new RequestAbort() },
-    ),
-    { name: 'TypeError', message: 'Cannot send request: give signal or abort, not both' },
-  );
-  assert.equal(pool.stats().created, 0);
-  await pool.close();
 });
