@@ -16,9 +16,16 @@ export interface IncomingRequest {
   remotePort: number;
   /**
    * Aborted when the client goes away (its side ends or fails) before the response is done;
-   * never after: a listener on it need not be removed (test/http1/serve.test.ts).
+   * never after: a listener on it need not be removed (test/http1/serve.test.ts). Made on
+   * first use.
    */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /**
+   * Runs `fn` once when `signal` aborts, without making the signal: the cheaper way to
+   * watch for the client going away on every request (see streams/request-abort.ts). The
+   * returned function stops watching; like a listener on `signal`, it need not be called.
+   */
+  watchAbort(fn: () => void): () => void;
   /**
    * Sends an interim response (102–199, such as 103 Early Hints) ahead of the final
    * one. Dropped for an HTTP/1.0 client (RFC 9110 §15.2) and once the final head is out;

@@ -21,6 +21,7 @@
  * @module
  */
 import type { TcpConnection } from '../runtime/index.ts';
+import { RequestAbort } from '../streams/index.ts';
 import { ByteReader } from './byte-reader.ts';
 import { concatBytes } from './concat.ts';
 import { isBodiless, requestFraming } from './framing.ts';
@@ -120,12 +121,12 @@ async function serveOne(
     // Too late once the final head is out: the client then sends the body unprompted.
     expectsContinue ? async () => (headWritten ? undefined : writer.write(continueHead)) : null,
   );
-  const abort = new AbortController();
+  const abort = new RequestAbort();
   let finished = false;
   // The watch waits until the next request's bytes arrive; it drops the controller once this
   // request is done, so the handler's listeners on the signal (which need not be removed,
   // see IncomingRequest) are not kept alive through an idle keep-alive connection.
-  const watched: { abort: AbortController | undefined } = { abort };
+  const watched: { abort: RequestAbort | undefined } = { abort };
   const watching = watchClient(reader, body, watched, () => finished);
   try {
     let response: OutgoingResponse;
@@ -137,7 +138,10 @@ async function serveOne(
         },
         remoteAddress: conn.remoteAddress,
         remotePort: conn.remotePort,
-        signal: abort.signal,
+        get signal() {
+          return abort.signal;
+        },
+        watchAbort: (fn) => abort.watch(fn),
         informational: async (interim) => {
           if (interim.status < 102 || interim.status > 199) {
             throw new RangeError(
@@ -150,12 +154,12 @@ async function serveOne(
       });
     } catch (error) {
       options.onError?.(error);
-      if (abort.signal.aborted) return 'abort';
+      if (abort.aborted) return 'abort';
       await writer.write(errorResponse({ status: 500, message: 'Cannot handle request' }));
       body.cancel();
       return 'close';
     }
-    if (abort.signal.aborted) {
+    if (abort.aborted) {
       await cancelBody(response.body);
       return 'abort';
     }
@@ -193,7 +197,7 @@ async function serveOne(
       if (!inline) await writeBody(writer, out, plan.framing, abort.signal);
     } catch (error) {
       // The response cannot be completed: only an abrupt close tells the client so.
-      if (!abort.signal.aborted) options.onError?.(error);
+      if (!abort.aborted) options.onError?.(error);
       return 'abort';
     }
     finished = true;
@@ -240,7 +244,7 @@ async function upgrade(
 async function watchClient(
   reader: ByteReader,
   body: RequestBody,
-  watched: { abort: AbortController | undefined },
+  watched: { abort: RequestAbort | undefined },
   finished: () => boolean,
 ): Promise<void> {
   while (!finished()) {

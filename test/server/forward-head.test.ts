@@ -10,6 +10,7 @@ function request(headers: HeaderList, remoteAddress = '10.0.0.7'): IncomingReque
     remoteAddress,
     remotePort: 40000,
     signal: new AbortController().signal,
+    watchAbort: () => () => {},
     informational: async () => {},
   };
 }
