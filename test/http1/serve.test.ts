@@ -506,48 +506,55 @@ describe('http1 serveHttp1', () => {
     c.close();
   });
 
-  test('client disconnect aborts IncomingRequest.signal within a second', async () => {
-    let aborted: () => void;
-    const abortedP = new Promise<void>((r) => {
-      aborted = r;
-    });
-    let started: () => void;
-    const startedP = new Promise<void>((r) => {
-      started = r;
-    });
-    const { port } = await serve(
-      (req) =>
-        new Promise((resolve) => {
-          started();
-          req.signal.addEventListener('abort', () => {
-            aborted();
-            resolve(ok());
-          });
+  for (const [how, watch] of [
+    ['signal', (req: IncomingRequest, fn: () => void) => req.signal.addEventListener('abort', fn)],
+    ['watchAbort', (req: IncomingRequest, fn: () => void) => req.watchAbort(fn)],
+  ] as const) {
+    test(`client disconnect aborts IncomingRequest (${how}) within a second`, async () => {
+      let aborted: () => void;
+      const abortedP = new Promise<void>((r) => {
+        aborted = r;
+      });
+      let started: () => void;
+      const startedP = new Promise<void>((r) => {
+        started = r;
+      });
+      const { port } = await serve(
+        (req) =>
+          new Promise((resolve) => {
+            started();
+            watch(req, () => {
+              aborted();
+              resolve(ok());
+            });
+          }),
+        { keepAlive: { mode: 'forever' } },
+      );
+      const c = await RawClient.connect(port);
+      await c.write(get());
+      await startedP;
+      const at = Date.now();
+      c.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        abortedP,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('signal not aborted within 1 s')), 1000);
         }),
-      { keepAlive: { mode: 'forever' } },
-    );
-    const c = await RawClient.connect(port);
-    await c.write(get());
-    await startedP;
-    const at = Date.now();
-    c.close();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      abortedP,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('signal not aborted within 1 s')), 1000);
-      }),
-    ]);
-    clearTimeout(timer);
-    assert.ok(Date.now() - at < 1000);
-  });
+      ]);
+      clearTimeout(timer);
+      assert.ok(Date.now() - at < 1000);
+    });
+  }
 
-  test('IncomingRequest.signal never aborts once its response is complete', async () => {
-    // The proxy leaves its listener on the signal after the response: only safe with this.
+  test('IncomingRequest.signal never aborts once its response is complete, nor runs a watchAbort', async () => {
+    // The proxy leaves its watch on the request after the response: only safe with this.
     const signals: AbortSignal[] = [];
+    const watched: string[] = [];
     const { port, done } = await serve(
       async (req) => {
         signals.push(req.signal);
+        req.watchAbort(() => watched.push(req.head.target));
         return ok();
       },
       { keepAlive: { mode: 'forever' } },
@@ -564,6 +571,7 @@ describe('http1 serveHttp1', () => {
       signals.map((s) => s.aborted),
       [false, false],
     );
+    assert.deepEqual(watched, []);
   });
 
   test('client disconnect mid-response cancels the response body', async () => {
