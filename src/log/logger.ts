@@ -43,7 +43,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (!fancy) {
     const json = options.format === 'json';
     const write = options.write;
-    // A given `write` gets each line at once; stderr gets them in batches, formatted then.
+    // A given `write` gets each line as a string; stderr gets it rendered into a batch.
     const sink = write
       ? (o: Line) => write(json ? jsonLine(o) : textLine(o, journald))
       : stderrLines(
