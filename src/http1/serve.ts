@@ -32,6 +32,7 @@ import { drainLimit, RequestBody } from './request-body.ts';
 import { serializeResponseHead } from './serialize.ts';
 import { errorResponse, planResponse } from './serve-response.ts';
 import type { IncomingRequest, OutgoingResponse, ServeHttp1Options } from './serve-types.ts';
+import { ServedRequest } from './served-request.ts';
 import { defaultLimits, type Http1Limits, type RequestHead } from './types.ts';
 import { writeBody } from './write-body.ts';
 
@@ -111,17 +112,24 @@ async function serveOne(
     head.minor === 1 &&
     !bodiless &&
     getHeader(head.headers, 'expect')?.toLowerCase() === '100-continue';
-  let headWritten = false;
   // No body (most requests): nothing to stream, and no stream is built unless asked for.
   let inner: ReadableStream<Uint8Array> | null = null;
   if (bodiless) reader.takeBufferedBody(framing);
   else inner = reader.body(framing, options.limits ?? defaultLimits);
-  const body = new RequestBody(
+  const body: RequestBody = new RequestBody(
     inner,
     // Too late once the final head is out: the client then sends the body unprompted.
-    expectsContinue ? async () => (headWritten ? undefined : writer.write(continueHead)) : null,
+    expectsContinue ? async () => (req.headWritten ? undefined : writer.write(continueHead)) : null,
   );
   const abort = new RequestAbort();
+  const req: ServedRequest = new ServedRequest(
+    head,
+    conn.remoteAddress,
+    conn.remotePort,
+    body,
+    abort,
+    writer,
+  );
   let finished = false;
   // The watch waits until the next request's bytes arrive; it drops the controller once this
   // request is done, so the handler's listeners on the signal (which need not be removed,
@@ -131,27 +139,7 @@ async function serveOne(
   try {
     let response: OutgoingResponse;
     try {
-      response = await handler({
-        head,
-        get body() {
-          return body.stream;
-        },
-        remoteAddress: conn.remoteAddress,
-        remotePort: conn.remotePort,
-        get signal() {
-          return abort.signal;
-        },
-        watchAbort: (fn) => abort.watch(fn),
-        informational: async (interim) => {
-          if (interim.status < 102 || interim.status > 199) {
-            throw new RangeError(
-              `Cannot send interim response: status ${interim.status} is not 102–199`,
-            );
-          }
-          if (headWritten || head.minor === 0) return;
-          await writer.write(serializeResponseHead({ ...interim, minor: 1 }));
-        },
-      });
+      response = await handler(req);
     } catch (error) {
       options.onError?.(error);
       if (abort.aborted) return 'abort';
@@ -165,7 +153,7 @@ async function serveOne(
     }
     if (response.head.status === 101 && response.upgrade) {
       finished = true;
-      headWritten = true;
+      req.headWritten = true;
       return await upgrade(conn, reader, writer, body, response);
     }
     if (response.head.status < 200) {
@@ -182,7 +170,7 @@ async function serveOne(
       !options.drainSignal?.aborted &&
       (body.done || body.continueSent);
     const plan = planResponse(head, response.head, response.body, wanted, options.keepAlive);
-    headWritten = true;
+    req.headWritten = true;
     const headBytes = serializeResponseHead(plan.head);
     const out = response.body;
     const inline =
