@@ -66,15 +66,19 @@ export function createProxyHandler(options: ProxyOptions) {
       endpoint,
     };
 
-    const tried = new Set<AgentUpstream>();
+    // Agents already tried for this request; made only for a second attempt.
+    let first: AgentUpstream | undefined;
+    let tried: Set<AgentUpstream> | undefined;
     for (;;) {
+      if (first !== undefined && tried === undefined) tried = new Set([first]);
       const agent = registry.select(endpoint, tried);
       if (!agent) {
-        const code: ProxyErrorCode = tried.size > 0 ? 'upstream-unreachable' : 'no-upstream';
+        const code: ProxyErrorCode = first !== undefined ? 'upstream-unreachable' : 'no-upstream';
         log.info('request', { ...access, status: 502, error: code, durationMs: elapsed(started) });
         return proxyError(code);
       }
-      tried.add(agent);
+      if (tried === undefined) first = agent;
+      else tried.add(agent);
       let stream: Stream;
       try {
         stream = agent.open();

@@ -6,36 +6,34 @@ import type { AgentUpstream } from './agent-upstream.ts';
  * (Piko's double RemoveConn bug corrupted its counts).
  */
 export class Registry {
-  readonly #endpoints = new Map<string, AgentUpstream[]>();
-  readonly #cursor = new Map<string, number>();
+  // One lookup per request: the endpoint's agents and its round-robin cursor together.
+  readonly #endpoints = new Map<string, { agents: AgentUpstream[]; cursor: number }>();
 
   add(upstream: AgentUpstream): void {
-    const list = this.#endpoints.get(upstream.endpointId);
-    if (list) list.push(upstream);
-    else this.#endpoints.set(upstream.endpointId, [upstream]);
+    const entry = this.#endpoints.get(upstream.endpointId);
+    if (entry) entry.agents.push(upstream);
+    else this.#endpoints.set(upstream.endpointId, { agents: [upstream], cursor: 0 });
   }
 
   remove(upstream: AgentUpstream): void {
-    const list = this.#endpoints.get(upstream.endpointId);
-    if (!list) return;
-    const i = list.indexOf(upstream);
+    const entry = this.#endpoints.get(upstream.endpointId);
+    if (!entry) return;
+    const i = entry.agents.indexOf(upstream);
     if (i < 0) return;
-    list.splice(i, 1);
-    if (list.length === 0) {
-      this.#endpoints.delete(upstream.endpointId);
-      this.#cursor.delete(upstream.endpointId);
-    }
+    entry.agents.splice(i, 1);
+    if (entry.agents.length === 0) this.#endpoints.delete(upstream.endpointId);
   }
 
   /** The next available agent for the endpoint, skipping `exclude`; undefined if none. */
   select(endpointId: string, exclude?: ReadonlySet<AgentUpstream>): AgentUpstream | undefined {
-    const list = this.#endpoints.get(endpointId);
-    if (!list) return undefined;
-    const start = this.#cursor.get(endpointId) ?? 0;
+    const entry = this.#endpoints.get(endpointId);
+    if (!entry) return undefined;
+    const list = entry.agents;
+    const start = entry.cursor % list.length;
     for (let i = 0; i < list.length; i++) {
       const candidate = list[(start + i) % list.length]!;
       if (candidate.available && !exclude?.has(candidate)) {
-        this.#cursor.set(endpointId, (start + i + 1) % list.length);
+        entry.cursor = (start + i + 1) % list.length;
         return candidate;
       }
     }
@@ -43,17 +41,17 @@ export class Registry {
   }
 
   /** Every agent, by endpoint. */
-  entries(): IterableIterator<[string, readonly AgentUpstream[]]> {
-    return this.#endpoints.entries();
+  *entries(): IterableIterator<[string, readonly AgentUpstream[]]> {
+    for (const [id, entry] of this.#endpoints) yield [id, entry.agents];
   }
 
   get agentCount(): number {
     let n = 0;
-    for (const list of this.#endpoints.values()) n += list.length;
+    for (const entry of this.#endpoints.values()) n += entry.agents.length;
     return n;
   }
 
   all(): AgentUpstream[] {
-    return [...this.#endpoints.values()].flat();
+    return [...this.#endpoints.values()].flatMap((entry) => entry.agents);
   }
 }
