@@ -14,6 +14,7 @@ import { Flag, FrameType, GoAwayCode, INITIAL_STREAM_WINDOW, SESSION_STREAM_ID }
 import { FrameWriter } from './frame-writer.ts';
 import { OpenDeadlines } from './open-deadlines.ts';
 import { type Stream, type StreamHost, TunnelStream } from './stream.ts';
+import { StreamTable } from './stream-table.ts';
 import type { FrameTransport } from './transport.ts';
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -52,7 +53,7 @@ export class Session {
   readonly #writer: FrameWriter;
   readonly #decoder: FrameDecoder;
   readonly #host: StreamHost;
-  readonly #streams = new Map<number, TunnelStream>();
+  readonly #streams = new StreamTable();
   #nextId: number;
   #highestPeerId = 0;
   #refusedUnwanted = false;
@@ -303,7 +304,7 @@ export class Session {
       }
     }
     const error = this.#closedError(reason);
-    for (const stream of [...this.#streams.values()]) stream.fail(error);
+    for (const stream of this.#streams.values()) stream.fail(error);
     for (const waiter of this.#acceptWaiters.splice(0)) waiter.reject(error);
     this.#ping?.reject(error);
     this.#ping = undefined;
