@@ -34,7 +34,7 @@ export async function forwardHttpStream(
   const reader = new ByteReader(stream.reader());
   let finished = false;
   const abort = new RequestAbort();
-  stream.closed.then(() => {
+  stream.onClosed(() => {
     if (!finished) abort.abort(new Error('stream reset by server'));
   });
   try {

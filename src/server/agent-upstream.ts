@@ -27,9 +27,13 @@ export class AgentUpstream {
   open(): Stream {
     const stream = this.session.open();
     this.#inflight++;
-    stream.closed.then(() => this.#inflight--);
+    stream.onClosed(this.#streamClosed);
     return stream;
   }
+
+  readonly #streamClosed = (): void => {
+    this.#inflight--;
+  };
 
   toJSON() {
     return {

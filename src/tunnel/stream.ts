@@ -27,6 +27,11 @@ export interface Stream {
   reset(): void;
   /** Both directions finished or reset; never rejects. */
   readonly closed: Promise<void>;
+  /**
+   * Runs `fn` (in a microtask) once both directions are finished or the stream is reset:
+   * what `closed.then(fn)` does, without making the promise.
+   */
+  onClosed(fn: () => void): void;
 }
 
 /** What a stream needs from its session; implemented by Session. */
@@ -64,8 +69,6 @@ interface ReadSink {
 
 export class TunnelStream implements Stream {
   readonly id: number;
-  readonly accepted: Promise<void>;
-  readonly closed: Promise<void>;
 
   /** Bytes the peer still lets us send (spec.md "Flow Control"). */
   sendWindow = INITIAL_STREAM_WINDOW;
@@ -96,9 +99,16 @@ export class TunnelStream implements Stream {
   #acked: boolean;
   #error: Error | undefined;
   #done = false;
-  #resolveAccepted!: () => void;
-  #rejectAccepted!: (error: Error) => void;
-  #resolveClosed!: () => void;
+  /**
+   * `accepted` and `closed` are made on first use, from the state below: most streams end
+   * without anyone asking, and two promises with their executors per stream on each side
+   * showed in the cost of a small request.
+   */
+  #refused: Error | undefined;
+  #accepted: Promise<void> | undefined;
+  #settleAccepted: ((error?: Error) => void) | undefined;
+  #closed: Promise<void> | undefined;
+  #onClosed: (() => void)[] | undefined;
 
   constructor(host: StreamHost, id: number, inbound: boolean, recvMax: number) {
     this.#host = host;
@@ -106,15 +116,33 @@ export class TunnelStream implements Stream {
     this.#recvMax = recvMax;
     this.#recvWindow = recvMax;
     this.#acked = inbound;
-    this.accepted = new Promise<void>((resolve, reject) => {
-      this.#resolveAccepted = resolve;
-      this.#rejectAccepted = reject;
-    });
-    this.accepted.catch(noop);
-    if (inbound) this.#resolveAccepted();
-    this.closed = new Promise<void>((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+  }
+
+  get accepted(): Promise<void> {
+    if (this.#accepted !== undefined) return this.#accepted;
+    // Refused is final: an ACK after the failure changes nothing, as with a settled promise.
+    if (this.#refused !== undefined) this.#accepted = Promise.reject(this.#refused);
+    else if (this.#acked) this.#accepted = Promise.resolve();
+    else {
+      this.#accepted = new Promise<void>((resolve, reject) => {
+        this.#settleAccepted = (error) => (error === undefined ? resolve() : reject(error));
+      });
+    }
+    this.#accepted.catch(noop);
+    return this.#accepted;
+  }
+
+  get closed(): Promise<void> {
+    this.#closed ??= this.#done
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => this.onClosed(resolve));
+    return this.#closed;
+  }
+
+  onClosed(fn: () => void): void {
+    if (this.#done) queueMicrotask(fn);
+    else if (this.#onClosed === undefined) this.#onClosed = [fn];
+    else this.#onClosed.push(fn);
   }
 
   // Both web streams are made on first use: building them is a measurable part of a
@@ -202,7 +230,8 @@ export class TunnelStream implements Stream {
     if (this.#acked) return;
     this.#acked = true;
     this.openDeadline = 0;
-    this.#resolveAccepted();
+    this.#settleAccepted?.();
+    this.#settleAccepted = undefined;
   }
 
   /** Returns false when `payload` exceeds the receive window (a protocol violation). */
@@ -293,7 +322,11 @@ export class TunnelStream implements Stream {
     this.#error = error;
     this.#buffer = [];
     this.#bufferHead = 0;
-    this.#rejectAccepted(error);
+    if (!this.#acked && this.#refused === undefined) {
+      this.#refused = error;
+      this.#settleAccepted?.(error);
+      this.#settleAccepted = undefined;
+    }
     if (!this.#readerClosed) {
       this.#readerClosed = true;
       this.#reader?.error(error);
@@ -383,7 +416,11 @@ export class TunnelStream implements Stream {
   #finished(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#resolveClosed();
+    const hooks = this.#onClosed;
+    this.#onClosed = undefined;
+    // A microtask later, as a `closed.then()` callback ran: not inside the session's frame
+    // handling, and after what the same turn's code does on seeing the stream end.
+    if (hooks !== undefined) for (const fn of hooks) queueMicrotask(fn);
     this.#host.streamFinished(this);
   }
 }

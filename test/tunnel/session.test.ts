@@ -243,6 +243,31 @@ describe('Session', () => {
     pair.close();
   });
 
+  test('onClosed - runs once, in a microtask, when both directions end; a late one runs too; closed made late resolves', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const opened = pair.server.open();
+    const calls: string[] = [];
+    opened.onClosed(() => calls.push('early'));
+    const sending = write(opened, Uint8Array.of(1));
+    const accepted = await pair.client.accept();
+    assert.deepEqual(await readAll(accepted.readable), Uint8Array.of(1));
+    await sending;
+    assert.deepEqual(calls, [], 'not while the response direction is open');
+    await Promise.all([write(accepted, Uint8Array.of(2)), readAll(opened.readable)]);
+    await waitFor(() => calls.length > 0, 1000, 'onClosed');
+    assert.deepEqual(calls, ['early']);
+    let late = false;
+    opened.onClosed(() => {
+      late = true;
+    });
+    assert.equal(late, false, 'a hook added after the end still runs in a microtask');
+    await opened.closed;
+    assert.equal(late, true);
+    await opened.accepted;
+    assert.deepEqual(calls, ['early'], 'each hook runs once');
+    pair.close();
+  });
+
   test('accepted - RST before ACK rejects with StreamRefusedError', async () => {
     const pair = sessionPair(quiet, quiet);
     pair.client.goAway();
