@@ -8,7 +8,13 @@
 
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import { abortReason, connectError, describeSocketError, listenError } from './errors.ts';
-import type { ConnectOptions, Listener, ListenOptions, TcpConnection } from './types.ts';
+import type {
+  ChunkSource,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  TcpConnection,
+} from './types.ts';
 
 /** Bytes queued in the readable before the socket is paused (kernel buffers hold the rest). */
 const READ_HIGH_WATER = 256 * 1024;
@@ -16,13 +22,18 @@ const READ_HIGH_WATER = 256 * 1024;
 interface PendingWrite {
   readonly chunk: Uint8Array;
   offset: number;
+  readonly written: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
 
+type ReadResult = { done: false; value: Uint8Array } | { done: true; value?: undefined };
+
 interface SocketData {
   conn?: BunTcpConnection;
 }
+
+const readDone: Promise<ReadResult> = Promise.resolve({ done: true });
 
 class BunTcpConnection implements TcpConnection {
   readonly readable: ReadableStream<Uint8Array>;
@@ -38,9 +49,16 @@ class BunTcpConnection implements TcpConnection {
   #readEnded = false;
   #writeEnded = false;
   #isClosed = false;
-  #pending: PendingWrite | undefined;
+  /** Writes the socket has not taken whole yet, oldest first. */
+  #pending: PendingWrite[] = [];
   #error: Error | undefined;
   #resolveClosed!: () => void;
+  /** Set by `reader()`: chunks go to the queue below instead of the readable. */
+  #direct = false;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #waiting: ReturnType<typeof Promise.withResolvers<ReadResult>> | undefined;
+  #failure: Error | undefined;
 
   constructor(socket: Socket<SocketData>) {
     this.#socket = socket;
@@ -56,19 +74,8 @@ class BunTcpConnection implements TcpConnection {
         start: (controller) => {
           this.#reader = controller;
         },
-        pull: () => {
-          if (this.#paused && !this.#isClosed) {
-            this.#paused = false;
-            this.#socket.resume();
-          }
-        },
-        cancel: () => {
-          // Nobody reads any more: drop what arrives, or let go of the socket if writing is
-          // over too.
-          this.#readEnded = true;
-          if (this.#paused) this.#socket.resume();
-          if (this.#writeEnded) this.close();
-        },
+        pull: () => this.#resume(),
+        cancel: () => this.#cancelRead(),
       },
       new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER }),
     );
@@ -76,16 +83,38 @@ class BunTcpConnection implements TcpConnection {
       start: (controller) => {
         this.#writer = controller;
       },
-      write: (chunk) => this.#write(chunk),
+      write: (chunk) => this.write(chunk),
       close: () => {
-        this.#writeEnded = true;
-        if (this.#isClosed) return;
-        // Both directions done: release the socket; otherwise send FIN and keep reading.
-        if (this.#readEnded) this.#socket.end();
-        else this.#socket.shutdown();
+        // FIN only after every byte written before it, direct writes included.
+        const last = this.#pending.at(-1);
+        if (last === undefined) this.#end();
+        else return last.written.then(() => this.#end());
       },
       abort: () => this.close(),
     });
+  }
+
+  reader(): ChunkSource {
+    this.#direct = true;
+    return {
+      read: () => this.#read(),
+      cancel: () => {
+        this.#cancelRead();
+        return Promise.resolve();
+      },
+      releaseLock: () => {},
+    };
+  }
+
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#isClosed) return Promise.reject(this.#closedError());
+    if (this.#pending.length === 0) {
+      const written = this.#socket.write(chunk);
+      if (written === chunk.byteLength) return undefined;
+      if (written < 0) return Promise.reject(this.#closedError());
+      return this.#wait(chunk, written);
+    }
+    return this.#wait(chunk, 0);
   }
 
   close(): void {
@@ -94,40 +123,111 @@ class BunTcpConnection implements TcpConnection {
     this.onClose();
   }
 
-  #write(chunk: Uint8Array): Promise<void> | undefined {
-    if (this.#isClosed) throw this.#closedError();
-    const written = this.#socket.write(chunk);
-    if (written === chunk.byteLength) return undefined;
-    if (written < 0) throw this.#closedError();
-    return new Promise((resolve, reject) => {
-      this.#pending = { chunk, offset: written, resolve, reject };
-    });
+  #end(): void {
+    this.#writeEnded = true;
+    if (this.#isClosed) return;
+    // Both directions done: release the socket; otherwise send FIN and keep reading.
+    if (this.#readEnded) this.#socket.end();
+    else this.#socket.shutdown();
+  }
+
+  #wait(chunk: Uint8Array, offset: number): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#pending.push({ chunk, offset, written: promise, resolve, reject });
+    return promise;
+  }
+
+  #read(): Promise<ReadResult> {
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queued -= chunk.length;
+      if (this.#queued < READ_HIGH_WATER) this.#resume();
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#readEnded) return readDone;
+    this.#resume();
+    this.#waiting = Promise.withResolvers();
+    return this.#waiting.promise;
+  }
+
+  #resume(): void {
+    if (this.#paused && !this.#isClosed) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  /** Nobody reads any more: drop what arrives, or let go of the socket if writing is over too. */
+  #cancelRead(): void {
+    this.#readEnded = true;
+    this.#queue = [];
+    this.#queued = 0;
+    if (this.#paused) this.#socket.resume();
+    if (this.#writeEnded) this.close();
+  }
+
+  /**
+   * Ends a direct reader's input. A failure, as when a ReadableStream errors, drops what is
+   * queued and fails every read from now on; a clean end lets the queue be read first.
+   */
+  #endDirect(failure?: Error): void {
+    if (failure) {
+      this.#failure = failure;
+      this.#queue = [];
+      this.#queued = 0;
+    }
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (failure) waiting?.reject(failure);
+    else waiting?.resolve({ done: true });
   }
 
   onDrain(): void {
-    const pending = this.#pending;
-    if (!pending) return;
-    const { chunk } = pending;
-    while (pending.offset < chunk.byteLength) {
-      // Bun reads `byteOffset` relative to the view, not its ArrayBuffer: adding
-      // chunk.byteOffset wrote the wrong bytes, or threw RangeError and stalled the write
-      // for good (found by test/system/http-tunnel.test.ts, 100 MiB upload).
-      const written = this.#socket.write(chunk, pending.offset, chunk.byteLength - pending.offset);
-      if (written < 0) {
-        this.onClose(this.#closedError());
-        return;
+    const queue = this.#pending;
+    while (queue.length > 0) {
+      const pending = queue[0]!;
+      const { chunk } = pending;
+      while (pending.offset < chunk.byteLength) {
+        // Bun reads `byteOffset` relative to the view, not its ArrayBuffer: adding
+        // chunk.byteOffset wrote the wrong bytes, or threw RangeError and stalled the write
+        // for good (found by test/system/http-tunnel.test.ts, 100 MiB upload).
+        const written = this.#socket.write(
+          chunk,
+          pending.offset,
+          chunk.byteLength - pending.offset,
+        );
+        if (written < 0) {
+          this.onClose(this.#closedError());
+          return;
+        }
+        if (written === 0) return;
+        pending.offset += written;
       }
-      if (written === 0) return;
-      pending.offset += written;
+      queue.shift();
+      pending.resolve();
     }
-    this.#pending = undefined;
-    pending.resolve();
   }
 
   onData(chunk: Uint8Array): void {
     if (this.#readEnded) return;
     // Bun hands each callback a fresh buffer (test/runtime/tcp.test.ts holds chunks in the
     // queue while paused and compares hashes), so the chunk is queued without a copy.
+    if (this.#direct) {
+      const waiting = this.#waiting;
+      if (waiting !== undefined) {
+        this.#waiting = undefined;
+        waiting.resolve({ done: false, value: chunk });
+        return;
+      }
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
+      if (!this.#paused && this.#queued >= READ_HIGH_WATER) {
+        this.#paused = true;
+        this.#socket.pause();
+      }
+      return;
+    }
     this.#reader.enqueue(chunk);
     if (!this.#paused && (this.#reader.desiredSize ?? 0) <= 0) {
       this.#paused = true;
@@ -139,7 +239,8 @@ class BunTcpConnection implements TcpConnection {
   onEnd(): void {
     if (!this.#readEnded) {
       this.#readEnded = true;
-      this.#reader.close();
+      if (this.#direct) this.#endDirect();
+      else this.#reader.close();
     }
     if (this.#writeEnded) this.#socket.end();
   }
@@ -157,13 +258,14 @@ class BunTcpConnection implements TcpConnection {
       : undefined;
     if (!this.#readEnded) {
       this.#readEnded = true;
-      if (failure) this.#reader.error(failure);
+      if (this.#direct) this.#endDirect(failure);
+      else if (failure) this.#reader.error(failure);
       else this.#reader.close();
     }
     const pending = this.#pending;
-    this.#pending = undefined;
+    this.#pending = [];
     const writeFailure = failure ?? this.#closedError();
-    pending?.reject(writeFailure);
+    for (const p of pending) p.reject(writeFailure);
     if (!this.#writeEnded) this.#writer.error(writeFailure);
     this.#resolveClosed();
   }

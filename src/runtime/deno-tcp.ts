@@ -9,7 +9,13 @@
 
 import { type DenoConn, type DenoListener, deno } from './deno-api.ts';
 import { abortReason, connectError, describeSocketError, listenError } from './errors.ts';
-import type { ConnectOptions, Listener, ListenOptions, TcpConnection } from './types.ts';
+import type {
+  ChunkSource,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  TcpConnection,
+} from './types.ts';
 
 /** Bytes read ahead into the readable's queue before reading waits for the consumer. */
 const READ_HIGH_WATER = 256 * 1024;
@@ -31,6 +37,8 @@ class DenoTcpConnection implements TcpConnection {
   #buffer = new Uint8Array(READ_SIZE);
   #resolveClosed!: () => void;
   #writer!: WritableStreamDefaultController;
+  /** The last write started (direct or through `writable`): the next one goes after it. */
+  #lastWrite: Promise<void> | undefined;
 
   constructor(conn: DenoConn) {
     this.#conn = conn;
@@ -55,8 +63,10 @@ class DenoTcpConnection implements TcpConnection {
       start: (controller) => {
         this.#writer = controller;
       },
-      write: (chunk) => this.#write(chunk),
+      write: (chunk) => this.write(chunk),
       close: async () => {
+        // FIN only after every byte written before it, direct writes included.
+        await this.#lastWrite;
         this.#writeEnded = true;
         if (this.#isClosed) return;
         if (this.#readEnded) return this.close();
@@ -68,6 +78,28 @@ class DenoTcpConnection implements TcpConnection {
       },
       abort: () => this.close(),
     });
+  }
+
+  /** Deno reads into a buffer of its own either way: this is the readable's reader. */
+  reader(): ChunkSource {
+    return this.readable.getReader();
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#isClosed) return Promise.reject(new Error('Cannot write: connection is closed'));
+    const before = this.#lastWrite;
+    const done = before === undefined ? this.#write(chunk) : before.then(() => this.#write(chunk));
+    this.#lastWrite = done;
+    // Only the last write is waited for by the next: forget it once it settles.
+    done.then(
+      () => {
+        if (this.#lastWrite === done) this.#lastWrite = undefined;
+      },
+      () => {
+        if (this.#lastWrite === done) this.#lastWrite = undefined;
+      },
+    );
+    return done;
   }
 
   close(): void {

@@ -13,7 +13,30 @@ export interface Duplex {
   readonly writable: WritableStream<Uint8Array>;
 }
 
+/**
+ * Reads a byte stream one chunk at a time, as a `ReadableStreamDefaultReader` does (and
+ * satisfying that shape), without a ReadableStream underneath.
+ */
+export interface ChunkSource {
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
 export interface TcpConnection extends Duplex {
+  /**
+   * The bytes `readable` would give, read without a ReadableStream (the HTTP/1.1 server
+   * loop reads every request this way: a stream read per request was measurable). Use
+   * either this or `readable`, never both; call it once.
+   */
+  reader(): ChunkSource;
+  /**
+   * Writes `chunk` after everything written before, through this or `writable`: undefined
+   * when the socket took all of it at once, else a promise that settles when it has (and
+   * rejects if the connection fails first). A closed connection gives a rejected promise.
+   * Never mix it with writes still queued in `writable`: one writer at a time.
+   */
+  write(chunk: Uint8Array): Promise<void> | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;

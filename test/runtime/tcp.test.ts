@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { type Listener, runtime, type TcpConnection } from '../../src/runtime/index.ts';
+import {
+  type ChunkSource,
+  type Listener,
+  runtime,
+  type TcpConnection,
+} from '../../src/runtime/index.ts';
 import { encoder, hashStream, readAll, readText, sendRandom, waitFor, within } from './helpers.ts';
 
 const host = '127.0.0.1';
@@ -40,6 +46,19 @@ async function waitForStall(progress: () => number): Promise<void> {
     'writes to stall',
     10_000,
   );
+}
+
+/** Reads `source` to its end: sha256 and byte count, as `hashStream` gives for a stream. */
+async function hashSource(source: ChunkSource): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await source.read();
+    if (done) break;
+    hash.update(value);
+    bytes += value.byteLength;
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 describe(`tcp (${runtime.name})`, () => {
@@ -189,6 +208,81 @@ describe(`tcp (${runtime.name})`, () => {
     assert.deepEqual(got, expected);
     await peer.writable.close();
     await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
+  });
+
+  test('reader() gives what readable would: paused while nobody reads, then all of it', async () => {
+    const [client, peer] = await pair();
+    const source = peer.reader();
+    const total = 64 * 1024 * 1024;
+    let sent = 0;
+    const sending = sendRandom(client.writable, total, 256 * 1024, (n) => {
+      sent = n;
+    });
+    // Nobody reads: the socket is paused and the sender stalls well short of the total.
+    await waitForStall(() => sent);
+    assert.ok(sent < total, `writes stalled at ${sent} of ${total} bytes`);
+    const [expected, got] = await Promise.all([sending, hashSource(source)]);
+    assert.deepEqual(got, expected);
+    // After the end, reads keep saying so.
+    assert.equal((await source.read()).done, true);
+    await peer.writable.close();
+    await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
+  });
+
+  test('write() keeps order through partial writes and writable, and FIN comes last', async () => {
+    const [client, peer] = await pair();
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let waited = 0;
+    const waits: Promise<void>[] = [];
+    const writeDirect = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const chunk = new Uint8Array(randomBytes(1024 * 1024));
+        hash.update(chunk);
+        bytes += chunk.byteLength;
+        const wait = client.write(chunk);
+        if (wait !== undefined) {
+          waited++;
+          waits.push(wait);
+        }
+      }
+    };
+    const receiving = hashStream(peer.readable);
+    // The peer reads slower than we write, so some writes go out in part and wait.
+    writeDirect(8);
+    // A chunk through the writable goes after the direct writes still waiting…
+    const tail = new Uint8Array(randomBytes(100_000));
+    hash.update(tail);
+    bytes += tail.byteLength;
+    const writer = client.writable.getWriter();
+    await writer.write(tail);
+    // …and its FIN after direct writes made since (nothing is queued in the writable now).
+    writeDirect(8);
+    await Promise.all([writer.close(), ...waits]);
+    assert.ok(waited > 0, 'some writes had to wait for the socket');
+    assert.deepEqual(await receiving, { bytes, sha256: hash.digest('hex') });
+    await peer.writable.close();
+    await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
+  });
+
+  test("reader() ends at the peer's FIN; write() after close rejects clearly", async () => {
+    const [client, peer] = await pair();
+    const source = client.reader();
+    const reply = peer.writable.getWriter();
+    await reply.write(encoder.encode('bye'));
+    await reply.close();
+    let text = '';
+    for (let r = await source.read(); !r.done; r = await source.read()) {
+      text += new TextDecoder().decode(r.value);
+    }
+    assert.equal(text, 'bye');
+    client.close();
+    await within(client.closed, 2000, 'client closed');
+    await assert.rejects(
+      Promise.resolve(client.write(encoder.encode('late'))),
+      /Cannot write: connection is closed/,
+    );
+    peer.close();
   });
 
   test('listener close stops accepting but keeps accepted connections', async () => {
