@@ -23,24 +23,27 @@
 import type { TcpConnection } from '../runtime/index.ts';
 import { RequestAbort } from '../streams/index.ts';
 import { ByteReader } from './byte-reader.ts';
+import { ClientWatch } from './client-watch.ts';
 import { concatBytes } from './concat.ts';
 import { isBodiless, requestFraming } from './framing.ts';
 import { getHeader, isPersistent } from './headers.ts';
 import { HttpError } from './http-error.ts';
 import { KeepAliveWait } from './keep-alive-wait.ts';
-import { drainLimit, RequestBody } from './request-body.ts';
+import { RequestBody } from './request-body.ts';
 import { serializeResponseHead } from './serialize.ts';
 import { errorResponse, planResponse } from './serve-response.ts';
 import type { IncomingRequest, OutgoingResponse, ServeHttp1Options } from './serve-types.ts';
 import { ServedRequest } from './served-request.ts';
 import { defaultLimits, type Http1Limits, type RequestHead } from './types.ts';
-import { writeBody } from './write-body.ts';
+import { type BodyWriter, writeBody } from './write-body.ts';
 
 const continueHead = new TextEncoder().encode('HTTP/1.1 100 Continue\r\n\r\n');
 /** How long a closing connection keeps reading before it is released (staged close). */
 const lingerMs = 1000;
 /** Input read and discarded at most while lingering. */
 const lingerBytes = 256 * 1024;
+
+const written = Promise.resolve();
 
 /** Bodies up to this size given as bytes are written together with the head. */
 const inlineBody = 65536;
@@ -54,8 +57,11 @@ export async function serveHttp1(
   options: ServeHttp1Options,
 ): Promise<void> {
   const limits = options.limits ?? defaultLimits;
-  const reader = new ByteReader(conn.readable);
-  const writer = conn.writable.getWriter();
+  // The connection's own reader and writes, no web streams: a stream read and write per
+  // request cost the server about 1 µs of a small request (Bun, docs/performance.md).
+  const reader = new ByteReader(conn.reader());
+  const writer: BodyWriter = { write: (chunk) => conn.write(chunk) ?? written };
+  const watch = new ClientWatch(reader);
   const between = new KeepAliveWait(options.keepAlive, options.drainSignal);
   let outcome: Outcome = 'close';
   try {
@@ -71,12 +77,12 @@ export async function serveHttp1(
         if (error.code === 'head-timeout') {
           // The rest of that head may still be trickling in: do not linger for it.
           outcome = 'abort';
-          await writer.close().catch(() => {});
+          await conn.writable.close().catch(() => {});
         }
         break;
       }
       if (head === null) break;
-      outcome = await serveOne(conn, reader, writer, head, handler, options);
+      outcome = await serveOne(conn, reader, writer, watch, head, handler, options);
       if (outcome !== 'keep') break;
     }
   } catch (error) {
@@ -86,13 +92,14 @@ export async function serveHttp1(
   between.close();
   if (outcome === 'upgraded') return;
   if (outcome === 'abort') conn.close();
-  else await closeGracefully(conn, reader, writer);
+  else await closeGracefully(conn, reader);
 }
 
 async function serveOne(
   conn: TcpConnection,
   reader: ByteReader,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  writer: BodyWriter,
+  watch: ClientWatch,
   head: RequestHead,
   handler: (req: IncomingRequest) => Promise<OutgoingResponse>,
   options: ServeHttp1Options,
@@ -130,12 +137,10 @@ async function serveOne(
     abort,
     writer,
   );
-  let finished = false;
-  // The watch waits until the next request's bytes arrive; it drops the controller once this
-  // request is done, so the handler's listeners on the signal (which need not be removed,
-  // see IncomingRequest) are not kept alive through an idle keep-alive connection.
-  const watched: { abort: RequestAbort | undefined } = { abort };
-  const watching = watchClient(reader, body, watched, () => finished);
+  // The watch lets go of the request once it is done, so the handler's listeners on the
+  // signal (which need not be removed, see IncomingRequest) are not kept alive through an
+  // idle keep-alive connection.
+  watch.start(abort, body);
   try {
     let response: OutgoingResponse;
     try {
@@ -152,7 +157,7 @@ async function serveOne(
       return 'abort';
     }
     if (response.head.status === 101 && response.upgrade) {
-      finished = true;
+      watch.stop();
       req.headWritten = true;
       return await upgrade(conn, reader, writer, body, response);
     }
@@ -177,7 +182,8 @@ async function serveOne(
       out instanceof Uint8Array && plan.framing.kind === 'length' && out.length <= inlineBody;
     if (inline) {
       // Head and a small body in one write: one segment, one syscall.
-      await writer.write(concatBytes([headBytes, out]));
+      const sent = conn.write(concatBytes([headBytes, out]));
+      if (sent !== undefined) await sent;
     } else {
       await writer.write(headBytes);
     }
@@ -188,7 +194,7 @@ async function serveOne(
       if (!abort.aborted) options.onError?.(error);
       return 'abort';
     }
-    finished = true;
+    watch.stop();
     if (!plan.persistent) {
       body.cancel();
       return 'close';
@@ -196,16 +202,14 @@ async function serveOne(
     if (!(await body.drain())) return 'close';
     return 'keep';
   } finally {
-    finished = true;
-    watched.abort = undefined;
-    void watching;
+    watch.stop();
   }
 }
 
 async function upgrade(
   conn: TcpConnection,
   reader: ByteReader,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  writer: BodyWriter,
   body: RequestBody,
   response: OutgoingResponse,
 ): Promise<Outcome> {
@@ -219,35 +223,8 @@ async function upgrade(
     response.abandon?.(error);
     throw error;
   }
-  writer.releaseLock();
   await response.upgrade!({ readable: reader.release(), writable: conn.writable });
   return 'upgraded';
-}
-
-/**
- * Watches for the client going away while a request is in progress: reads ahead (shared
- * with the body consumer) and aborts on end of input or a read error. Stops when the
- * response is complete or 64 KiB are buffered unread.
- */
-async function watchClient(
-  reader: ByteReader,
-  body: RequestBody,
-  watched: { abort: RequestAbort | undefined },
-  finished: () => boolean,
-): Promise<void> {
-  while (!finished()) {
-    if (reader.bufferedBytes > drainLimit) {
-      if (body.done) return;
-      await body.settled;
-      continue;
-    }
-    const state = await reader.readMore();
-    if (finished()) return;
-    if (state !== 'data') {
-      watched.abort?.abort(new Error('Cannot finish request: the client closed the connection'));
-      return;
-    }
-  }
 }
 
 /** Reads a request head, failing with 408 when it takes longer than `ms` (0 = no limit). */
@@ -275,13 +252,10 @@ async function readHead(
   }
 }
 
-async function closeGracefully(
-  conn: TcpConnection,
-  reader: ByteReader,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-): Promise<void> {
+async function closeGracefully(conn: TcpConnection, reader: ByteReader): Promise<void> {
   try {
-    await writer.close();
+    // FIN once every response byte is out (the connection orders it after them).
+    await conn.writable.close();
   } catch {
     conn.close();
     return;

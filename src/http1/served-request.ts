@@ -3,6 +3,7 @@ import type { RequestBody } from './request-body.ts';
 import { serializeResponseHead } from './serialize.ts';
 import type { IncomingRequest } from './serve-types.ts';
 import type { RequestHead, ResponseHead } from './types.ts';
+import type { BodyWriter } from './write-body.ts';
 
 /**
  * The request `serveHttp1` hands its handler. A class rather than an object literal: a
@@ -13,7 +14,7 @@ export class ServedRequest implements IncomingRequest {
   headWritten = false;
   readonly #body: RequestBody;
   readonly #abort: RequestAbort;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: BodyWriter;
 
   constructor(
     readonly head: RequestHead,
@@ -21,7 +22,7 @@ export class ServedRequest implements IncomingRequest {
     readonly remotePort: number,
     body: RequestBody,
     abort: RequestAbort,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
+    writer: BodyWriter,
   ) {
     this.#body = body;
     this.#abort = abort;

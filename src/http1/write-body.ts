@@ -37,6 +37,11 @@ export function chunkedEncoder(): TransformStream<Uint8Array, Uint8Array> {
   });
 }
 
+/** What `writeBody` writes to: a stream's writer, or the server loop's connection. */
+export interface BodyWriter {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
 /**
  * Writes a whole body framed as asked and resolves with the number of body bytes (before
  * chunk framing). 'none' writes nothing and cancels a stream body. A body longer or
@@ -45,7 +50,7 @@ export function chunkedEncoder(): TransformStream<Uint8Array, Uint8Array> {
  * and the promise rejects with the signal's reason. The writer stays open and locked.
  */
 export async function writeBody(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  writer: BodyWriter,
   body: ReadableStream<Uint8Array> | Uint8Array | null,
   framing: BodyFraming,
   signal?: AbortSignal,

@@ -18,13 +18,19 @@ function recordingConnection(input: string): { conn: TcpConnection; writes: Uint
     resolveClosed = r;
   });
   let client!: ReadableStreamDefaultController<Uint8Array>;
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      client = c;
+      c.enqueue(bytes(input));
+    },
+  });
   const conn: TcpConnection = {
-    readable: new ReadableStream({
-      start(c) {
-        client = c;
-        c.enqueue(bytes(input));
-      },
-    }),
+    readable,
+    reader: () => readable.getReader(),
+    write(chunk) {
+      writes.push(chunk.slice());
+      return undefined;
+    },
     writable: new WritableStream({
       write(chunk) {
         writes.push(chunk.slice());
