@@ -27,7 +27,10 @@ export class PooledConnection {
     readonly socket: TcpConnection,
     onClose: (conn: PooledConnection) => void,
   ) {
-    this.reader = new ByteReader(socket.readable);
+    // Read without a ReadableStream, as request heads are written with `socket.write()`
+    // (exchange.ts): the writer is kept for streamed bodies, which go out in order after
+    // them, and for its state (a failed write side is seen before anything is written).
+    this.reader = new ByteReader(socket.reader());
     this.writer = socket.writable.getWriter();
     this.#onClose = onClose;
     // A failed write is reported to whoever wrote; this keeps the closed promise quiet.

@@ -101,7 +101,7 @@ export async function exchange(
   let writeError: unknown;
   let responding = false;
   // Never rejects: a failure is kept in writeError.
-  const written = writeRequest(conn.writer, req, abort).then(
+  const written = writeRequest(conn, req, abort).then(
     () => {
       writeDone = true;
     },
@@ -228,10 +228,11 @@ export async function exchange(
 }
 
 async function writeRequest(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  conn: PooledConnection,
   req: PreparedRequest,
   abort: AbortWatch | undefined,
 ): Promise<void> {
+  const writer = conn.writer;
   const head = serializeRequestHead({
     method: req.method,
     target: req.target,
@@ -239,16 +240,17 @@ async function writeRequest(
     headers: req.headers,
   });
   const body = req.body;
-  if (body === null) return writer.write(head);
+  // Heads go straight to the socket: no stream write per request.
+  if (body === null) return conn.socket.write(head);
   if (
     body instanceof Uint8Array &&
     body.byteLength <= INLINE_BODY_BYTES &&
     req.framing.kind === 'length'
   ) {
     // One write, one segment: head and a small body together.
-    return writer.write(concatBytes([head, body]));
+    return conn.socket.write(concatBytes([head, body]));
   }
-  await writer.write(head);
+  await conn.socket.write(head);
   // A body is the one part of a request that needs a real AbortSignal.
   await writeBody(writer, body, req.framing, abort?.signal);
 }

@@ -230,6 +230,9 @@ describe('pool - retry when nothing was written', () => {
       return {
         ...conn,
         readable: conn.readable,
+        reader: () => conn.reader(),
+        // The pool checks the writable's state before it writes, then writes directly.
+        write: (chunk) => conn.write(chunk),
         writable,
         close: () => conn.close(),
         closed: conn.closed,
