@@ -76,7 +76,7 @@ export class OriginPool {
       conn.close();
       return;
     }
-    conn.watchIdle(idleMs, () => conn.close());
+    conn.watchIdle(idleMs);
     this.idle.push(conn);
     this.#wake();
     if (this.idle.length > this.config.maxIdlePerOrigin) this.idle[0]?.close();
