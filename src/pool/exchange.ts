@@ -64,6 +64,7 @@ export interface RequestOptions {
 }
 
 const INLINE_BODY_BYTES = 65_536;
+const settled = Promise.resolve();
 
 /**
  * Sends one request on `conn` and reads the response head. The connection goes back to
@@ -100,18 +101,26 @@ export async function exchange(
   let writeDone = false;
   let writeError: unknown;
   let responding = false;
-  // Never rejects: a failure is kept in writeError.
-  const written = writeRequest(conn, req, abort).then(
-    () => {
-      writeDone = true;
-    },
-    (err: unknown) => {
-      writeError = err ?? new Error('Cannot write request upstream');
-      // Before the response starts, a failed write ends the wait for it: the connection
-      // closes and the read below sees the end. After, the response is still read.
-      if (!responding) conn.close();
-    },
-  );
+  // A request without body is one write, which the socket usually takes whole at once: no
+  // promise and no callbacks for it then (they were a measurable part of a small request).
+  const writing =
+    req.body === null ? conn.socket.write(requestHead(req)) : writeRequest(conn, req, abort);
+  let written: Promise<void> = settled;
+  if (writing === undefined) writeDone = true;
+  else {
+    // Never rejects: a failure is kept in writeError.
+    written = writing.then(
+      () => {
+        writeDone = true;
+      },
+      (err: unknown) => {
+        writeError = err ?? new Error('Cannot write request upstream');
+        // Before the response starts, a failed write ends the wait for it: the connection
+        // closes and the read below sees the end. After, the response is still read.
+        if (!responding) conn.close();
+      },
+    );
+  }
 
   // The first response byte decides whether a failure happened "before the response".
   const first = await conn.reader.waitReadable();
@@ -227,20 +236,23 @@ export async function exchange(
   return { head, body };
 }
 
-async function writeRequest(
-  conn: PooledConnection,
-  req: PreparedRequest,
-  abort: AbortWatch | undefined,
-): Promise<void> {
-  const writer = conn.writer;
-  const head = serializeRequestHead({
+function requestHead(req: PreparedRequest): Uint8Array {
+  return serializeRequestHead({
     method: req.method,
     target: req.target,
     minor: 1,
     headers: req.headers,
   });
+}
+
+/** Writes a request: the head straight to the socket, a streamed body after it through the writer. */
+async function writeRequest(
+  conn: PooledConnection,
+  req: PreparedRequest,
+  abort: AbortWatch | undefined,
+): Promise<void> {
+  const head = requestHead(req);
   const body = req.body;
-  // Heads go straight to the socket: no stream write per request.
   if (body === null) return conn.socket.write(head);
   if (
     body instanceof Uint8Array &&
@@ -252,7 +264,7 @@ async function writeRequest(
   }
   await conn.socket.write(head);
   // A body is the one part of a request that needs a real AbortSignal.
-  await writeBody(writer, body, req.framing, abort?.signal);
+  await writeBody(conn.writer, body, req.framing, abort?.signal);
 }
 
 function responseError(cause: unknown, what: string): UpstreamError {
