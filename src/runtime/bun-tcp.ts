@@ -163,6 +163,10 @@ class BunTcpConnection implements TcpConnection {
     this.#readEnded = true;
     this.#queue = [];
     this.#queued = 0;
+    // A read waiting on a cancelled reader ends, as a ReadableStream's does.
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve({ done: true });
     if (this.#paused) this.#socket.resume();
     if (this.#writeEnded) this.close();
   }

@@ -265,6 +265,17 @@ describe(`tcp (${runtime.name})`, () => {
     await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
   });
 
+  test('cancelling reader() ends a read that is waiting', async () => {
+    const [client, peer] = await pair();
+    const source = peer.reader();
+    const waiting = source.read();
+    await source.cancel();
+    assert.equal((await within(waiting, 2000, 'the waiting read to end')).done, true);
+    client.close();
+    peer.close();
+    await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
+  });
+
   test("reader() ends at the peer's FIN; write() after close rejects clearly", async () => {
     const [client, peer] = await pair();
     const source = client.reader();
