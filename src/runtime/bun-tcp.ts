@@ -108,6 +108,7 @@ class BunTcpConnection implements TcpConnection {
 
   write(chunk: Uint8Array): Promise<void> | undefined {
     if (this.#isClosed) return Promise.reject(this.#closedError());
+    if (this.#writeEnded) return Promise.reject(writeEndedError());
     if (this.#pending.length === 0) {
       const written = this.#socket.write(chunk);
       if (written === chunk.byteLength) return undefined;
@@ -279,6 +280,10 @@ class BunTcpConnection implements TcpConnection {
       ...(this.#error ? { cause: this.#error } : {}),
     });
   }
+}
+
+function writeEndedError(): Error {
+  return new Error('Cannot write: the connection was closed for writing (FIN sent)');
 }
 
 function handlers(onOpen: (socket: Socket<SocketData>) => void): SocketHandler<SocketData> {

@@ -87,6 +87,11 @@ class DenoTcpConnection implements TcpConnection {
 
   write(chunk: Uint8Array): Promise<void> {
     if (this.#isClosed) return Promise.reject(new Error('Cannot write: connection is closed'));
+    if (this.#writeEnded) {
+      return Promise.reject(
+        new Error('Cannot write: the connection was closed for writing (FIN sent)'),
+      );
+    }
     const before = this.#lastWrite;
     const done = before === undefined ? this.#write(chunk) : before.then(() => this.#write(chunk));
     this.#lastWrite = done;

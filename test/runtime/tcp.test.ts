@@ -261,6 +261,11 @@ describe(`tcp (${runtime.name})`, () => {
     await Promise.all([writer.close(), ...waits]);
     assert.ok(waited > 0, 'some writes had to wait for the socket');
     assert.deepEqual(await receiving, { bytes, sha256: hash.digest('hex') });
+    // After FIN, a direct write is refused, as the writable's are.
+    await assert.rejects(
+      Promise.resolve(client.write(encoder.encode('late'))),
+      /closed for writing/,
+    );
     await peer.writable.close();
     await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
   });
