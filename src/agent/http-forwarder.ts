@@ -89,10 +89,11 @@ export async function forwardHttpStream(
     if (bodyFraming.kind === 'length') out.push(['Content-Length', String(bodyFraming.length)]);
     const { status, reason } = response.head;
     if (response.whole !== undefined) {
-      // The body came with the head: head, body and FIN leave in one frame.
+      // The body came with the head: head, body and FIN leave in one frame. Nothing waits
+      // for it: a stream the server reset meanwhile (its client left) needs nothing more.
       const headBytes = serializeResponseHead({ status, reason, minor: 1, headers: out });
       finished = true;
-      await stream.end(concatBytes([headBytes, response.whole]));
+      stream.endWith(concatBytes([headBytes, response.whole]));
       return;
     }
     let body: ReadableStream<Uint8Array> | undefined = response.body;

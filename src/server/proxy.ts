@@ -167,7 +167,9 @@ async function exchange(
         headTimer = setTimeout(() => fail(new TimeoutError()), options.timeout);
       }
     };
-    if (writer === undefined) await stream.end(headBytes);
+    // A whole head leaves with FIN and no promise: a stream that fails shows it on the
+    // read of the response head below.
+    if (writer === undefined) stream.endWith(headBytes);
     else await writer.write(headBytes);
     if (bodiless) startHeadTimer();
     else {

@@ -21,6 +21,12 @@ export interface Stream {
    * being written; resolves once the bytes are on their way.
    */
   end(chunk: Uint8Array): Promise<void>;
+  /**
+   * `end()` without a promise, for a caller that learns of a failure elsewhere (the read
+   * side errors, `onClosed` runs): a promise per small request on each side showed in its
+   * cost. A stream that has failed already ignores it.
+   */
+  endWith(chunk: Uint8Array): void;
   /** Resolves on ACK (or any frame from the peer); rejects on RST before ACK or open timeout. */
   readonly accepted: Promise<void>;
   /** Sends RST now; both halves error. */
@@ -311,9 +317,22 @@ export class TunnelStream implements Stream {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending = { chunk, offset: 0, fin: true, resolve, reject };
-      if (this.sendWindow > 0) this.#host.wantsToWrite(this);
+      this.#queueEnd(chunk, resolve, reject);
     });
+  }
+
+  endWith(chunk: Uint8Array): void {
+    if (this.#error) return;
+    if (this.#writable?.locked || this.pending !== undefined || this.#localFin) {
+      throw new TypeError('Cannot end stream: it is being written or closed');
+    }
+    if (chunk.length === 0) this.#finish();
+    else this.#queueEnd(chunk, noop, noop);
+  }
+
+  #queueEnd(chunk: Uint8Array, resolve: () => void, reject: (error: Error) => void): void {
+    this.pending = { chunk, offset: 0, fin: true, resolve, reject };
+    if (this.sendWindow > 0) this.#host.wantsToWrite(this);
   }
 
   /** Ends the stream with `error` on both halves; no frame is sent. */

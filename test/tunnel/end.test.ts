@@ -69,4 +69,21 @@ describe('tunnel - stream.end()', () => {
     await assert.rejects(stream.end(text.encode('x')), /reset locally/);
     session.close();
   });
+
+  test('endWith() sends the same one frame without a promise; a failed stream ignores it', async () => {
+    const pair = sessionPair(quiet, quiet);
+    const stream = pair.client.open();
+    assert.equal(stream.endWith(text.encode('hello')), undefined);
+    const peer = await pair.server.accept();
+    assert.equal(new TextDecoder().decode(await readAll(peer.readable)), 'hello');
+    peer.endWith(text.encode('world'));
+    assert.equal(new TextDecoder().decode(await readAll(stream.readable)), 'world');
+    await Promise.all([stream.closed, peer.closed]);
+    // Misuse still throws; a stream that has failed (reset) takes it silently.
+    assert.throws(() => stream.endWith(text.encode('again')), /Cannot end stream/);
+    const reset = pair.client.open();
+    reset.reset();
+    reset.endWith(text.encode('x'));
+    pair.close();
+  });
 });
