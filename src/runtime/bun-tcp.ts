@@ -7,7 +7,13 @@
  */
 
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
-import { abortReason, connectError, describeSocketError, listenError } from './errors.ts';
+import {
+  abortReason,
+  connectError,
+  describeSocketError,
+  listenError,
+  writeEndedError,
+} from './errors.ts';
 import type {
   ChunkSource,
   ConnectOptions,
@@ -280,10 +286,6 @@ class BunTcpConnection implements TcpConnection {
       ...(this.#error ? { cause: this.#error } : {}),
     });
   }
-}
-
-function writeEndedError(): Error {
-  return new Error('Cannot write: the connection was closed for writing (FIN sent)');
 }
 
 function handlers(onOpen: (socket: Socket<SocketData>) => void): SocketHandler<SocketData> {

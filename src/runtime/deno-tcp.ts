@@ -8,7 +8,13 @@
  */
 
 import { type DenoConn, type DenoListener, deno } from './deno-api.ts';
-import { abortReason, connectError, describeSocketError, listenError } from './errors.ts';
+import {
+  abortReason,
+  connectError,
+  describeSocketError,
+  listenError,
+  writeEndedError,
+} from './errors.ts';
 import type {
   ChunkSource,
   ConnectOptions,
@@ -87,11 +93,7 @@ class DenoTcpConnection implements TcpConnection {
 
   write(chunk: Uint8Array): Promise<void> {
     if (this.#isClosed) return Promise.reject(new Error('Cannot write: connection is closed'));
-    if (this.#writeEnded) {
-      return Promise.reject(
-        new Error('Cannot write: the connection was closed for writing (FIN sent)'),
-      );
-    }
+    if (this.#writeEnded) return Promise.reject(writeEndedError());
     const before = this.#lastWrite;
     const done = before === undefined ? this.#write(chunk) : before.then(() => this.#write(chunk));
     this.#lastWrite = done;

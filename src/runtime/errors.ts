@@ -51,6 +51,11 @@ export function listenError(host: string, port: number, cause: unknown): Error {
   });
 }
 
+/** A direct write after the writable was closed (TcpConnection.write). */
+export function writeEndedError(): Error {
+  return new Error('Cannot write: the connection was closed for writing (FIN sent)');
+}
+
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
