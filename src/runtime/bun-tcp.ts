@@ -15,7 +15,7 @@ import {
   writeEndedError,
 } from './errors.ts';
 import type {
-  ChunkSource,
+  ChunkReader,
   ConnectOptions,
   Listener,
   ListenOptions,
@@ -100,7 +100,7 @@ class BunTcpConnection implements TcpConnection {
     });
   }
 
-  reader(): ChunkSource {
+  reader(): ChunkReader {
     this.#direct = true;
     return {
       read: () => this.#read(),

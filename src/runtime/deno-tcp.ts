@@ -16,7 +16,7 @@ import {
   writeEndedError,
 } from './errors.ts';
 import type {
-  ChunkSource,
+  ChunkReader,
   ConnectOptions,
   Listener,
   ListenOptions,
@@ -87,7 +87,7 @@ class DenoTcpConnection implements TcpConnection {
   }
 
   /** Deno reads into a buffer of its own either way: this is the readable's reader. */
-  reader(): ChunkSource {
+  reader(): ChunkReader {
     return this.readable.getReader();
   }
 

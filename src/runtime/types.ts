@@ -14,10 +14,11 @@ export interface Duplex {
 }
 
 /**
- * Reads a byte stream one chunk at a time, as a `ReadableStreamDefaultReader` does (and
- * satisfying that shape), without a ReadableStream underneath.
+ * The part of a `ReadableStreamDefaultReader` that byte readers use. A ReadableStream's
+ * reader is one; so are a connection's and a tunnel stream's `reader()`, which read the same
+ * bytes without building a ReadableStream.
  */
-export interface ChunkSource {
+export interface ChunkReader {
   read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
   cancel(reason?: unknown): Promise<void>;
   releaseLock(): void;
@@ -29,7 +30,7 @@ export interface TcpConnection extends Duplex {
    * loop reads every request this way: a stream read per request was measurable). Use
    * either this or `readable`, never both; call it once.
    */
-  reader(): ChunkSource;
+  reader(): ChunkReader;
   /**
    * Writes `chunk` after everything written before, through this or `writable`: undefined
    * when the socket took all of it at once, else a promise that settles when it has (and

@@ -3,6 +3,7 @@
  *
  * @module
  */
-export type { ChunkReader } from './chunk-reader.ts';
+// Defined by the runtime seam, which reads connections this way too.
+export type { ChunkReader } from '../runtime/index.ts';
 export { type PumpOptions, pump, pumpBoth } from './pump.ts';
 export { type AbortWatch, RequestAbort, signalWatch } from './request-abort.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
-  type ChunkSource,
+  type ChunkReader,
   type Listener,
   runtime,
   type TcpConnection,
@@ -49,7 +49,7 @@ async function waitForStall(progress: () => number): Promise<void> {
 }
 
 /** Reads `source` to its end: sha256 and byte count, as `hashStream` gives for a stream. */
-async function hashSource(source: ChunkSource): Promise<{ bytes: number; sha256: string }> {
+async function hashSource(source: ChunkReader): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for (;;) {
