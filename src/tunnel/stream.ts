@@ -309,28 +309,24 @@ export class TunnelStream implements Stream {
 
   end(chunk: Uint8Array): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
-    if (this.#writable?.locked || this.pending !== undefined || this.#localFin) {
-      return Promise.reject(new TypeError('Cannot end stream: it is being written or closed'));
-    }
-    if (chunk.length === 0) {
-      this.#finish();
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#queueEnd(chunk, resolve, reject);
-    });
+    // A TypeError thrown by #queueEnd rejects this promise.
+    return new Promise<void>((resolve, reject) => this.#queueEnd(chunk, resolve, reject));
   }
 
   endWith(chunk: Uint8Array): void {
-    if (this.#error) return;
+    if (!this.#error) this.#queueEnd(chunk, noop, noop);
+  }
+
+  /** `chunk` with FIN (FIN alone when it is empty); TypeError while written or closed. */
+  #queueEnd(chunk: Uint8Array, resolve: () => void, reject: (error: Error) => void): void {
     if (this.#writable?.locked || this.pending !== undefined || this.#localFin) {
       throw new TypeError('Cannot end stream: it is being written or closed');
     }
-    if (chunk.length === 0) this.#finish();
-    else this.#queueEnd(chunk, noop, noop);
-  }
-
-  #queueEnd(chunk: Uint8Array, resolve: () => void, reject: (error: Error) => void): void {
+    if (chunk.length === 0) {
+      this.#finish();
+      resolve();
+      return;
+    }
     this.pending = { chunk, offset: 0, fin: true, resolve, reject };
     if (this.sendWindow > 0) this.#host.wantsToWrite(this);
   }
