@@ -48,6 +48,24 @@ async function waitForStall(progress: () => number): Promise<void> {
   );
 }
 
+/**
+ * Starts sending `total` random bytes from `conn` and returns once the sender has stalled
+ * well short of them (the peer reads nothing); `sending` settles when all are sent. (Wrapped:
+ * an async function returning the promise itself would wait for it.)
+ */
+async function sendUntilStalled(
+  conn: TcpConnection,
+  total: number,
+): Promise<{ sending: Promise<{ bytes: number; sha256: string }> }> {
+  let sent = 0;
+  const sending = sendRandom(conn.writable, total, 256 * 1024, (n) => {
+    sent = n;
+  });
+  await waitForStall(() => sent);
+  assert.ok(sent < total, `writes stalled at ${sent} of ${total} bytes`);
+  return { sending };
+}
+
 /** Reads `source` to its end: sha256 and byte count, as `hashStream` gives for a stream. */
 async function hashSource(source: ChunkReader): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
@@ -193,15 +211,9 @@ describe(`tcp (${runtime.name})`, () => {
 
   test('a peer that stops reading makes our writes wait, then they complete', async () => {
     const [client, peer] = await pair();
-    const total = 96 * 1024 * 1024;
-    let sent = 0;
-    const sending = sendRandom(client.writable, total, 256 * 1024, (n) => {
-      sent = n;
-    });
     // The peer reads nothing: progress must stall well short of the total (kernel buffers
     // and our read queue hold a few MiB at most).
-    await waitForStall(() => sent);
-    assert.ok(sent < total, `writes stalled at ${sent} of ${total} bytes`);
+    const { sending } = await sendUntilStalled(client, 96 * 1024 * 1024);
     // Once the peer reads again, everything arrives intact, including chunks that sat in
     // the read queue while the socket was paused.
     const [expected, got] = await Promise.all([sending, hashStream(peer.readable)]);
@@ -213,14 +225,8 @@ describe(`tcp (${runtime.name})`, () => {
   test('reader() gives what readable would: paused while nobody reads, then all of it', async () => {
     const [client, peer] = await pair();
     const source = peer.reader();
-    const total = 64 * 1024 * 1024;
-    let sent = 0;
-    const sending = sendRandom(client.writable, total, 256 * 1024, (n) => {
-      sent = n;
-    });
     // Nobody reads: the socket is paused and the sender stalls well short of the total.
-    await waitForStall(() => sent);
-    assert.ok(sent < total, `writes stalled at ${sent} of ${total} bytes`);
+    const { sending } = await sendUntilStalled(client, 64 * 1024 * 1024);
     const [expected, got] = await Promise.all([sending, hashSource(source)]);
     assert.deepEqual(got, expected);
     // After the end, reads keep saying so.
@@ -233,7 +239,6 @@ describe(`tcp (${runtime.name})`, () => {
     const [client, peer] = await pair();
     const hash = createHash('sha256');
     let bytes = 0;
-    let waited = 0;
     const waits: Promise<void>[] = [];
     const writeDirect = (n: number) => {
       for (let i = 0; i < n; i++) {
@@ -241,10 +246,7 @@ describe(`tcp (${runtime.name})`, () => {
         hash.update(chunk);
         bytes += chunk.byteLength;
         const wait = client.write(chunk);
-        if (wait !== undefined) {
-          waited++;
-          waits.push(wait);
-        }
+        if (wait !== undefined) waits.push(wait);
       }
     };
     const receiving = hashStream(peer.readable);
@@ -258,8 +260,8 @@ describe(`tcp (${runtime.name})`, () => {
     await writer.write(tail);
     // …and its FIN after direct writes made since (nothing is queued in the writable now).
     writeDirect(8);
-    await Promise.all([writer.close(), ...waits]);
-    assert.ok(waited > 0, 'some writes had to wait for the socket');
+    await within(Promise.all([writer.close(), ...waits]), 20_000, 'the writes and the FIN');
+    assert.ok(waits.length > 0, 'some writes had to wait for the socket');
     assert.deepEqual(await receiving, { bytes, sha256: hash.digest('hex') });
     // After FIN, a direct write is refused, as the writable's are.
     await assert.rejects(
