@@ -165,40 +165,41 @@ export class ByteReader {
    * stream (after a 101 or a CONNECT). The reader is unusable afterwards.
    */
   release(): ReadableStream<Uint8Array> {
-    const buf = this.#buf;
-    let pending = buf.pending;
-    const reader = buf.detach();
+    const chunks = this.releaseChunks();
     return new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          if (buf.length > 0) {
-            controller.enqueue(buf.take(buf.length));
-            return;
-          }
-          if (pending) {
-            // A read started before the release: its bytes come first.
-            await pending.catch(() => {});
-            pending = null;
-            if (buf.length > 0) {
-              controller.enqueue(buf.take(buf.length));
-              return;
-            }
-          }
-          if (buf.failure) throw buf.failure.error;
-          if (buf.eof) {
-            controller.close();
-            return;
-          }
-          const { done, value } = await reader.read();
+          const { done, value } = await chunks.read();
           if (done) controller.close();
           else controller.enqueue(value);
         },
-        cancel(reason) {
-          return buf.cancel(reason);
-        },
+        cancel: (reason) => chunks.cancel(reason),
       },
       { highWaterMark: 0 },
     );
+  }
+
+  /**
+   * `release()` without a ReadableStream: the same bytes from a plain reader, for a
+   * protocol that reads every chunk (a tunnel after its upgrade).
+   */
+  releaseChunks(): ChunkReader {
+    const buf = this.#buf;
+    let pending = buf.pending;
+    const source = buf.detach();
+    const read = (): ReturnType<ChunkReader['read']> => {
+      if (buf.length > 0) return Promise.resolve({ done: false, value: buf.take(buf.length) });
+      if (pending) {
+        // A read started before the release: its bytes come first.
+        const before = pending;
+        pending = null;
+        return before.then(read, read);
+      }
+      if (buf.failure) return Promise.reject(buf.failure.error);
+      if (buf.eof) return Promise.resolve({ done: true });
+      return source.read();
+    };
+    return { read, cancel: (reason) => buf.cancel(reason), releaseLock: () => {} };
   }
 
   /** Cancels the source. */

@@ -29,6 +29,7 @@ export type {
   KeepAlive,
   OutgoingResponse,
   ServeHttp1Options,
+  UpgradedClient,
 } from './serve-types.ts';
 export { type AbsoluteTarget, splitAbsoluteTarget } from './target.ts';
 export {

@@ -1,4 +1,4 @@
-import type { Duplex } from '../runtime/index.ts';
+import type { ChunkReader, Duplex } from '../runtime/index.ts';
 import type { Http1Limits, RequestHead, ResponseHead } from './types.ts';
 
 /**
@@ -39,12 +39,28 @@ export interface OutgoingResponse {
   head: ResponseHead;
   body: ReadableStream<Uint8Array> | Uint8Array | null;
   /** For 101: called with the raw client connection after the head is written. */
-  upgrade?: (client: Duplex) => void | Promise<void>;
+  upgrade?: (client: UpgradedClient) => void | Promise<void>;
   /**
    * For 101: called instead of `upgrade` when the switch cannot happen (the client went
    * away, or left a request body unread), so the handler can release what it holds.
    */
   abandon?: (reason: unknown) => void;
+}
+
+/**
+ * The client connection after a 101: its bytes as streams (`readable` first read wins) or
+ * through the connection's own reader and writes, which cost less per chunk. Use one way
+ * of reading and one of writing.
+ */
+export interface UpgradedClient extends Duplex {
+  /** The bytes `readable` would give, without a ReadableStream. */
+  reader(): ChunkReader;
+  /** `TcpConnection.write`: undefined when the socket took all of `chunk` at once. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Closes both directions now. */
+  close(): void;
+  /** Settles once the socket is fully closed. */
+  readonly closed: Promise<void>;
 }
 
 export interface ServeHttp1Options {

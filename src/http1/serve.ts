@@ -20,7 +20,7 @@
  *
  * @module
  */
-import type { TcpConnection } from '../runtime/index.ts';
+import type { ChunkReader, TcpConnection } from '../runtime/index.ts';
 import { RequestAbort } from '../streams/index.ts';
 import { ByteReader } from './byte-reader.ts';
 import { ClientWatch } from './client-watch.ts';
@@ -32,7 +32,12 @@ import { KeepAliveWait } from './keep-alive-wait.ts';
 import { RequestBody } from './request-body.ts';
 import { serializeResponseHead } from './serialize.ts';
 import { errorResponse, planResponse } from './serve-response.ts';
-import type { IncomingRequest, OutgoingResponse, ServeHttp1Options } from './serve-types.ts';
+import type {
+  IncomingRequest,
+  OutgoingResponse,
+  ServeHttp1Options,
+  UpgradedClient,
+} from './serve-types.ts';
 import { ServedRequest } from './served-request.ts';
 import { defaultLimits, type Http1Limits, type RequestHead } from './types.ts';
 import { type BodyWriter, writeBody } from './write-body.ts';
@@ -223,7 +228,23 @@ async function upgrade(
     response.abandon?.(error);
     throw error;
   }
-  await response.upgrade!({ readable: reader.release(), writable: conn.writable });
+  let chunks: ChunkReader | undefined;
+  let readable: ReadableStream<Uint8Array> | undefined;
+  const client: UpgradedClient = {
+    get readable() {
+      readable ??= reader.release();
+      return readable;
+    },
+    writable: conn.writable,
+    reader: () => {
+      chunks ??= reader.releaseChunks();
+      return chunks;
+    },
+    write: (chunk) => conn.write(chunk),
+    close: () => conn.close(),
+    closed: conn.closed,
+  };
+  await response.upgrade!(client);
   return 'upgraded';
 }
 
