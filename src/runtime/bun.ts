@@ -8,6 +8,7 @@ import { bunServe } from './bun-serve.ts';
 import { bunConnect, bunListen } from './bun-tcp.ts';
 import { bunSendUnixDatagram } from './bun-unix-datagram.ts';
 import { onProcessSignal } from './signals.ts';
+import { connectTcpWebSocket } from './tcp-websocket-client.ts';
 import type { Runtime, TlsClientOptions } from './types.ts';
 import { connectWebSocket, type WebSocketClientPlatform } from './websocket-client.ts';
 
@@ -41,7 +42,11 @@ export const bunRuntime: Runtime = {
   connect: bunConnect,
   listen: bunListen,
   serve: bunServe,
-  connectWebSocket: (url, options) => connectWebSocket(webSocketClient, url, options),
+  // Bun's own client cannot offer another protocol: the byte-stream offer goes over TCP.
+  connectWebSocket: (url, options) =>
+    options.offerByteStream
+      ? connectTcpWebSocket(bunConnect, url, options)
+      : connectWebSocket(webSocketClient, url, options),
   onSignal: onProcessSignal,
   sendUnixDatagram: bunSendUnixDatagram,
 };

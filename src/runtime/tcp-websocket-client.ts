@@ -10,8 +10,10 @@
  * @module
  */
 
+import { ByteStreamConn, TETHER_YAMUX } from './byte-stream-conn.ts';
 import { abortReason, describeSocketError } from './errors.ts';
 import type {
+  ChunkReader,
   ConnectOptions,
   TcpConnection,
   WebSocketConn,
@@ -49,7 +51,7 @@ export async function connectTcpWebSocket(
   url: string,
   options: WebSocketConnectOptions,
 ): Promise<WebSocketConn> {
-  const { headers = {}, protocols = [], tls, signal, handlers } = options;
+  const { headers = {}, protocols = [], tls, signal, handlers, offerByteStream } = options;
   if (signal?.aborted) throw abortReason(signal);
   const target = new URL(url);
   const secure = target.protocol === 'wss:' || target.protocol === 'https:';
@@ -79,7 +81,7 @@ export async function connectTcpWebSocket(
   }
   const onAbort = () => conn.close();
   signal?.addEventListener('abort', onAbort, { once: true });
-  const reader = conn.readable.getReader();
+  const reader = conn.reader();
   const writer = conn.writable.getWriter();
   try {
     const keyBytes = crypto.getRandomValues(new Uint8Array(16));
@@ -87,7 +89,8 @@ export async function connectTcpWebSocket(
     const lines = [
       `GET ${target.pathname}${target.search} HTTP/1.1`,
       `Host: ${target.host}`,
-      'Upgrade: websocket',
+      // RFC 9110 §7.8: protocols in order of preference; a WebSocket server picks the last.
+      offerByteStream ? `Upgrade: ${TETHER_YAMUX}, websocket` : 'Upgrade: websocket',
       'Connection: Upgrade',
       `Sec-WebSocket-Key: ${key}`,
       'Sec-WebSocket-Version: 13',
@@ -101,6 +104,19 @@ export async function connectTcpWebSocket(
       const body = await readBody(reader, fields, rest);
       conn.close();
       throw fail(`server answered ${status}`, status, body);
+    }
+    const chosen = fields.get('upgrade')?.toLowerCase();
+    if (offerByteStream && chosen === TETHER_YAMUX) {
+      if (signal?.aborted) throw abortReason(signal);
+      // ByteStreamConn writes directly and closes the writable for its FIN.
+      writer.releaseLock();
+      const raw = new ByteStreamConn(conn, reader, handlers, host);
+      raw.start(rest);
+      return raw;
+    }
+    if (chosen !== 'websocket') {
+      conn.close();
+      throw fail(`the server switched to ${JSON.stringify(chosen ?? '')}, not websocket`, 101);
     }
     const expected = btoa(
       String.fromCharCode(
@@ -132,7 +148,7 @@ export async function connectTcpWebSocket(
   }
 }
 
-type Reader = ReadableStreamDefaultReader<Uint8Array>;
+type Reader = ChunkReader;
 
 /** Reads the response head; `rest` holds the bytes after it. */
 async function readHead(

@@ -112,6 +112,11 @@ export interface WebSocketConn {
    * every message must be a fresh array.
    */
   readonly sendCopies?: boolean;
+  /**
+   * The protocol the connection switched to when it is not WebSocket (RFC 9110 §7.8): then
+   * messages are plain byte chunks, with no framing, such as `tether-yamux/1`.
+   */
+  readonly upgrade?: string;
 }
 
 export interface WebSocketHandlers {
@@ -154,6 +159,11 @@ export interface WebSocketConnectOptions {
   readonly tls?: TlsClientOptions;
   readonly signal?: AbortSignal;
   readonly handlers: WebSocketHandlers;
+  /**
+   * Also offer `tether-yamux/1` (docs/transport.md), ahead of websocket: a server that picks
+   * it gives a connection whose messages are plain byte chunks (`upgrade` says so).
+   */
+  readonly offerByteStream?: boolean;
 }
 
 export type SignalName = 'SIGTERM' | 'SIGINT' | 'SIGHUP';

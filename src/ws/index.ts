@@ -19,3 +19,4 @@ export {
   Opcode,
   WebSocketProtocolError,
 } from './frame.ts';
+export { ServerWebSocketConn, type ServerWebSocketOptions } from './server-conn.ts';

@@ -1,0 +1,166 @@
+import {
+  type ByteSocket,
+  type ChunkReader,
+  SendQueue,
+  type WebSocketConn,
+  type WebSocketHandlers,
+} from '../runtime/index.ts';
+import {
+  CloseCode,
+  closePayload,
+  encodeFrame,
+  FrameDecoder,
+  Opcode,
+  WebSocketProtocolError,
+} from './frame.ts';
+
+/** After our Close frame, how long the client has to answer before the socket is dropped. */
+const CLOSE_TIMEOUT_MS = 5000;
+const utf8 = new TextDecoder();
+
+export interface ServerWebSocketOptions {
+  /** Largest frame payload accepted from the client. */
+  readonly maxPayload: number;
+}
+
+/**
+ * The server side of a WebSocket (RFC 6455) on a connection tether's HTTP/1.1 engine
+ * upgraded, as a `WebSocketConn`: what the upstream port gives agents that speak only
+ * WebSocket (Piko's). Each data frame's payload is handed on as it arrives, in pieces when
+ * it spans reads: the tunnel on top reads one byte stream, so message boundaries carry
+ * nothing. Pings are answered; a protocol violation closes with the RFC's code.
+ */
+export class ServerWebSocketConn implements WebSocketConn {
+  readonly protocol = '';
+  readonly remoteAddress: string;
+  /** Every message is copied into a frame of its own. */
+  readonly sendCopies = true;
+  readonly #socket: ByteSocket;
+  readonly #reader: ChunkReader;
+  readonly #handlers: WebSocketHandlers;
+  readonly #decoder: FrameDecoder;
+  readonly #queue = new SendQueue();
+  #closeSent = false;
+  #isClosed = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    socket: ByteSocket,
+    reader: ChunkReader,
+    handlers: WebSocketHandlers,
+    remoteAddress: string,
+    options: ServerWebSocketOptions,
+  ) {
+    this.#socket = socket;
+    this.#reader = reader;
+    this.#handlers = handlers;
+    this.remoteAddress = remoteAddress;
+    this.#decoder = new FrameDecoder({ expectMasked: true, maxPayload: options.maxPayload });
+  }
+
+  get bufferedAmount(): number {
+    return this.#queue.amount;
+  }
+
+  /** Calls `open`, then reads frames until the connection ends. */
+  start(): void {
+    this.#handlers.open?.(this);
+    const reader = this.#reader;
+    // Not returned from the callback: each read would wait on the next, a chain as long as
+    // the connection's life.
+    const onRead = (result: Awaited<ReturnType<ChunkReader['read']>>): void => {
+      if (this.#isClosed) return;
+      if (result.done) {
+        this.#finish(CloseCode.Abnormal, '');
+        return;
+      }
+      this.#push(result.value);
+      if (!this.#isClosed) reader.read().then(onRead, this.#failed);
+    };
+    reader.read().then(onRead, this.#failed);
+  }
+
+  send(data: Uint8Array | string): boolean {
+    if (this.#isClosed || this.#closeSent) return false;
+    const frame =
+      typeof data === 'string'
+        ? encodeFrame(Opcode.Text, new TextEncoder().encode(data), false)
+        : encodeFrame(Opcode.Binary, data, false);
+    this.#write(frame);
+    return this.#queue.open;
+  }
+
+  drained(): Promise<void> {
+    return this.#isClosed ? Promise.resolve() : this.#queue.drained();
+  }
+
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    if (this.#isClosed || this.#closeSent) return;
+    this.#sendClose(code, reason);
+    this.#closeTimer = setTimeout(() => this.#finish(CloseCode.Abnormal, ''), CLOSE_TIMEOUT_MS);
+  }
+
+  #push(chunk: Uint8Array): void {
+    let frames: ReturnType<FrameDecoder['push']>;
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      const e = error as WebSocketProtocolError;
+      const code = e instanceof WebSocketProtocolError ? e.code : CloseCode.ProtocolError;
+      this.#sendClose(code, e.message.slice(0, 123));
+      this.#finish(code, e.message);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#isClosed) return;
+      switch (frame.opcode) {
+        case Opcode.Binary:
+        case Opcode.Continuation:
+          if (frame.payload.length > 0) this.#handlers.message(this, frame.payload);
+          break;
+        case Opcode.Text:
+          // The tunnel refuses it with its own error (a text message on a binary tunnel).
+          this.#handlers.message(this, utf8.decode(frame.payload));
+          break;
+        case Opcode.Ping:
+          if (!this.#closeSent) this.#write(encodeFrame(Opcode.Pong, frame.payload, false));
+          break;
+        case Opcode.Pong:
+          break;
+        case Opcode.Close: {
+          const p = frame.payload;
+          const code = p.length >= 2 ? (p[0]! << 8) | p[1]! : CloseCode.NoStatus;
+          const reason = utf8.decode(p.subarray(2));
+          // Echo it (§5.5.1), then the server ends the TCP connection (§7.1.1).
+          if (!this.#closeSent) this.#sendClose(p.length >= 2 ? code : undefined, reason);
+          this.#finish(code, reason);
+          return;
+        }
+      }
+    }
+  }
+
+  #sendClose(code: number | undefined, reason: string): void {
+    this.#closeSent = true;
+    const payload = code === undefined ? new Uint8Array(0) : closePayload(code, reason);
+    this.#write(encodeFrame(Opcode.Close, payload, false));
+  }
+
+  #write(frame: Uint8Array): void {
+    const writing = this.#socket.write(frame);
+    if (writing !== undefined) this.#queue.track(writing, frame.byteLength, this.#failed);
+  }
+
+  readonly #failed = (): void => this.#finish(CloseCode.Abnormal, '');
+
+  /** Reports the close once; the socket ends after what is queued (a Close echo) is out. */
+  #finish(code: number, reason: string): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    clearTimeout(this.#closeTimer);
+    this.#queue.release();
+    const socket = this.#socket;
+    socket.writable.close().then(socket.close.bind(socket), socket.close.bind(socket));
+    this.#handlers.close(this, code, reason);
+  }
+}
