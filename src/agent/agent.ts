@@ -56,6 +56,7 @@ export function startAgent(
         target: spec.target,
         connectUrl: config['connect.url'],
         token: config['connect.token'],
+        transport: config['connect.transport'],
         ca,
         session: {
           heartbeatInterval: config['tunnel.heartbeat-interval'],

@@ -1,7 +1,7 @@
 import type { Logger } from '../log/index.ts';
 import type { Origin, UpstreamPool } from '../pool/index.ts';
 import { runtime, WebSocketHandshakeError } from '../runtime/index.ts';
-import { Session, type SessionConfig, type Stream } from '../tunnel/index.ts';
+import { closedMessage, Session, type SessionConfig, type Stream } from '../tunnel/index.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { forwardHttpStream } from './http-forwarder.ts';
 import { forwardTcpStream } from './tcp-forwarder.ts';
@@ -16,6 +16,8 @@ export interface ListenerOptions {
   /** The server's upstream port, http(s)://host:port. */
   readonly connectUrl: string;
   readonly token: string | undefined;
+  /** 'auto' offers tether-yamux/1 ahead of WebSocket (docs/transport.md). */
+  readonly transport: 'auto' | 'websocket';
   readonly ca: string | undefined;
   readonly session: Partial<SessionConfig>;
   readonly pool: UpstreamPool;
@@ -41,9 +43,12 @@ export class AgentListener {
   readonly #sessions = new Set<Session>();
   readonly #stop = new AbortController();
   #inflight = 0;
+  /** Cleared once a server refused the offer itself: it is older than the byte stream. */
+  #offerByteStream: boolean;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
+    this.#offerByteStream = options.transport === 'auto';
   }
 
   get connected(): boolean {
@@ -70,6 +75,20 @@ export class AgentListener {
         session = await this.#connect();
       } catch (error) {
         if (stop.aborted) break;
+        if (
+          this.#offerByteStream &&
+          error instanceof WebSocketHandshakeError &&
+          error.status === 426
+        ) {
+          // A server (or proxy) that knows only `Upgrade: websocket` and refuses a list: offer
+          // WebSocket alone from now on, at once.
+          this.#offerByteStream = false;
+          log.info('server refused the tether-yamux/1 offer: using WebSocket', {
+            endpoint,
+            error: serverMessage(error),
+          });
+          continue;
+        }
         if (
           error instanceof WebSocketHandshakeError &&
           error.status !== undefined &&
@@ -134,7 +153,9 @@ export class AgentListener {
     url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
     let session: Session | undefined;
     const early: (Uint8Array | string)[] = [];
+    let transport = 'websocket';
     const ws = await runtime.connectWebSocket(url.href, {
+      offerByteStream: this.#offerByteStream,
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       ...(ca ? { tls: { ca } } : {}),
       signal: this.#stop.signal,
@@ -144,12 +165,11 @@ export class AgentListener {
           else early.push(data);
         },
         close(_ws, code, reason) {
-          session?.transportClosed(
-            new Error(`WebSocket closed (${code}${reason ? ` ${reason}` : ''})`),
-          );
+          session?.transportClosed(new Error(closedMessage(transport, code, reason)));
         },
       },
     });
+    transport = ws.upgrade ?? 'websocket';
     session = Session.client(ws, {
       ...this.#options.session,
       onLog: (level, message) => log[level](message, { endpoint }),
@@ -158,7 +178,7 @@ export class AgentListener {
     this.#sessions.add(session);
     const opened = session;
     session.closed.then(() => this.#sessions.delete(opened));
-    log.info('connected to server', { endpoint, url: url.origin });
+    log.info('connected to server', { endpoint, url: url.origin, transport });
     void this.#accept(session);
     return session;
   }

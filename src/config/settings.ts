@@ -118,6 +118,11 @@ export const agentSettings = {
     help: "The server's upstream port",
   },
   ...connect,
+  'connect.transport': {
+    kind: { type: 'enum', values: ['auto', 'websocket'] },
+    default: 'auto',
+    help: 'auto offers tether-yamux/1 (no WebSocket framing) and takes WebSocket when the server or a proxy on the way does not; websocket offers only WebSocket',
+  },
   ...tunnel,
   'http-client.idle-conn-timeout': {
     kind: duration,

@@ -9,7 +9,10 @@ import { Drain, type DrainPhase } from './drain.ts';
 import { Inflight } from './inflight.ts';
 import { createProxyHandler } from './proxy.ts';
 import { Registry } from './registry.ts';
-import { createTunnelApp } from './tunnel-listener.ts';
+import { createTunnelHandler } from './tunnel-listener.ts';
+
+/** An agent's handshake head must arrive within this (slow-head connections hold a buffer). */
+const UPSTREAM_HEAD_TIMEOUT_MS = 10_000;
 
 export type ServerConfig = Config<typeof serverSettings>;
 
@@ -77,9 +80,10 @@ export async function startServer(
   const admin = await runtime.serve({ ...adminAddr, fetch: adminApp.fetch });
 
   const upstreamAddr = config['upstream.bind-addr'];
-  const tunnelApp = createTunnelApp({
+  const upstreamLog = log.child('upstream');
+  const tunnelHandler = createTunnelHandler({
     registry,
-    log: log.child('upstream'),
+    log: upstreamLog,
     token: config['upstream.token'],
     draining,
     session: {
@@ -87,9 +91,15 @@ export async function startServer(
       heartbeatTimeout: config['tunnel.heartbeat-timeout'],
     },
   });
-  const upstream = await runtime.serve({
-    ...upstreamAddr,
-    fetch: (req, info) => tunnelApp.fetch(req, info),
+  // tether's own engine, not the runtime's HTTP server: only it hands over the connection
+  // after a 101, which the byte-stream transport needs (docs/transport.md).
+  const upstream = await runtime.listen(upstreamAddr, (conn) => {
+    serveHttp1(conn, tunnelHandler, {
+      // One handshake per connection: an agent that was refused reconnects anyway.
+      keepAlive: { mode: 'off' },
+      headTimeout: UPSTREAM_HEAD_TIMEOUT_MS,
+      onError: (error) => upstreamLog.debug('agent connection error', { error: error as Error }),
+    }).catch((error) => upstreamLog.debug('agent connection ended', { error: error as Error }));
   });
 
   const proxyAddr = config['proxy.bind-addr'];

@@ -36,4 +36,4 @@ export {
 export { EARLY_FLUSH_FRAMES } from './frame-writer.ts';
 export { Session } from './session.ts';
 export type { Stream } from './stream.ts';
-export type { FrameTransport } from './transport.ts';
+export { closedMessage, type FrameTransport } from './transport.ts';

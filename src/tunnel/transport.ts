@@ -10,3 +10,11 @@ export interface FrameTransport {
   readonly sendCopies?: boolean;
   close(code?: number, reason?: string): void;
 }
+
+/** How a transport's end reads in logs: WebSocket close codes, or a byte stream's FIN. */
+export function closedMessage(transport: string, code: number, reason: string): string {
+  if (transport !== 'websocket') {
+    return code === 1006 ? `${transport} connection failed` : `${transport} connection closed`;
+  }
+  return `WebSocket closed (${code}${reason ? ` ${reason}` : ''})`;
+}
