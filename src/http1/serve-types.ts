@@ -56,7 +56,7 @@ export interface UpgradedClient extends Duplex {
   /** The bytes `readable` would give, without a ReadableStream. */
   reader(): ChunkReader;
   /** `TcpConnection.write`: undefined when the socket took all of `chunk` at once. */
-  write(chunk: Uint8Array): Promise<void> | undefined;
+  write(chunk: Uint8Array, borrowed?: boolean): Promise<void> | undefined;
   /** Closes both directions now. */
   close(): void;
   /** Settles once the socket is fully closed. */

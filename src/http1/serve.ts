@@ -240,7 +240,7 @@ async function upgrade(
       chunks ??= reader.releaseChunks();
       return chunks;
     },
-    write: (chunk) => conn.write(chunk),
+    write: (chunk, borrowed) => conn.write(chunk, borrowed),
     close: () => conn.close(),
     closed: conn.closed,
   };

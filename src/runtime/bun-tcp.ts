@@ -112,16 +112,16 @@ class BunTcpConnection implements TcpConnection {
     };
   }
 
-  write(chunk: Uint8Array): Promise<void> | undefined {
+  write(chunk: Uint8Array, borrowed = false): Promise<void> | undefined {
     if (this.#isClosed) return Promise.reject(this.#closedError());
     if (this.#writeEnded) return Promise.reject(writeEndedError());
     if (this.#pending.length === 0) {
       const written = this.#socket.write(chunk);
       if (written === chunk.byteLength) return undefined;
       if (written < 0) return Promise.reject(this.#closedError());
-      return this.#wait(chunk, written);
+      return borrowed ? this.#wait(chunk.slice(written), 0) : this.#wait(chunk, written);
     }
-    return this.#wait(chunk, 0);
+    return this.#wait(borrowed ? chunk.slice() : chunk, 0);
   }
 
   close(): void {

@@ -24,7 +24,7 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /** The parts of a connection the transport uses (a `TcpConnection`, an upgraded client). */
 export interface ByteSocket {
-  write(chunk: Uint8Array): Promise<void> | undefined;
+  write(chunk: Uint8Array, borrowed?: boolean): Promise<void> | undefined;
   /** Only closed, for the FIN after every queued write. */
   readonly writable: WritableStream<Uint8Array>;
   close(): void;
@@ -34,8 +34,10 @@ export class ByteStreamConn implements WebSocketConn {
   readonly remoteAddress: string;
   readonly protocol = '';
   readonly upgrade = TETHER_YAMUX;
-  // The socket keeps a chunk it could not write at once: each message must be fresh.
-  readonly sendCopies = false;
+  // Written borrowed: the socket copies what it cannot take at once, so the caller may reuse
+  // its buffer (no allocation per message).
+  readonly sendCopies = true;
+  readonly byteStream = true;
   readonly #socket: ByteSocket;
   readonly #reader: ChunkReader;
   readonly #handlers: WebSocketHandlers;
@@ -85,7 +87,7 @@ export class ByteStreamConn implements WebSocketConn {
   send(data: Uint8Array | string): boolean {
     if (typeof data === 'string') throw new TypeError('Cannot send text: the tunnel is binary');
     if (this.#isClosed || this.#closing) return false;
-    const writing = this.#socket.write(data);
+    const writing = this.#socket.write(data, true);
     if (writing !== undefined) this.#queue.track(writing, data.byteLength, this.#failed);
     return this.#queue.open;
   }

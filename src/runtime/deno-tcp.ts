@@ -91,9 +91,11 @@ class DenoTcpConnection implements TcpConnection {
     return this.readable.getReader();
   }
 
-  write(chunk: Uint8Array): Promise<void> {
+  write(given: Uint8Array, borrowed = false): Promise<void> {
     if (this.#isClosed) return Promise.reject(new Error('Cannot write: connection is closed'));
     if (this.#writeEnded) return Promise.reject(writeEndedError());
+    // Every write here outlives the call: a borrowed array is copied.
+    const chunk = borrowed ? given.slice() : given;
     const before = this.#lastWrite;
     const done = before === undefined ? this.#write(chunk) : before.then(() => this.#write(chunk));
     this.#lastWrite = done;

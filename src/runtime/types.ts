@@ -35,9 +35,11 @@ export interface TcpConnection extends Duplex {
    * Writes `chunk` after everything written before, through this or `writable`: undefined
    * when the socket took all of it at once, else a promise that settles when it has (and
    * rejects if the connection fails first). A closed connection gives a rejected promise.
-   * Never mix it with writes still queued in `writable`: one writer at a time.
+   * Never mix it with writes still queued in `writable`: one writer at a time. `borrowed`:
+   * the caller changes `chunk` once this returns (a reused buffer), so what the socket keeps
+   * to write later is copied first.
    */
-  write(chunk: Uint8Array): Promise<void> | undefined;
+  write(chunk: Uint8Array, borrowed?: boolean): Promise<void> | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;

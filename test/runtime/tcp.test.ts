@@ -272,6 +272,35 @@ describe(`tcp (${runtime.name})`, () => {
     await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
   });
 
+  test('a borrowed write keeps what the socket could not take: reusing the buffer at once is safe', async () => {
+    const [client, peer] = await pair();
+    const receiving = hashStream(peer.readable);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let waited = 0;
+    const waits: Promise<void>[] = [];
+    // One buffer, refilled before every write, as a frame writer reuses its message buffer.
+    const buffer = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < 16; i++) {
+      buffer.set(randomBytes(buffer.length));
+      hash.update(buffer);
+      bytes += buffer.length;
+      const wait = client.write(buffer, true);
+      if (wait !== undefined) {
+        waited++;
+        waits.push(wait);
+      }
+    }
+    // Scribbled over after the last write: none of it may reach the peer.
+    buffer.fill(0xee);
+    await within(Promise.all(waits), 20_000, 'the writes');
+    assert.ok(waited > 0, 'some writes had to wait for the socket');
+    await client.writable.close();
+    assert.deepEqual(await receiving, { bytes, sha256: hash.digest('hex') });
+    peer.close();
+    await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
+  });
+
   test('cancelling reader() ends a read that is waiting', async () => {
     const [client, peer] = await pair();
     const source = peer.reader();
