@@ -1,10 +1,12 @@
 import { readUint32 } from './codec.ts';
 import { ProtocolError } from './errors.ts';
-import { FrameType, HEADER_LENGTH, PROTOCOL_VERSION } from './frame.ts';
+import { Flag, FrameType, HEADER_LENGTH, PROTOCOL_VERSION } from './frame.ts';
 
 /**
- * Called once per complete frame. `payload` is set for Data frames only (spec.md: the other
- * types carry their value in the length field) and may be a view into the inbound message.
+ * Called once per frame, and for a Data payload that spans chunks once per piece as it
+ * arrives: SYN, ACK and RST come with the first piece, FIN with the last, `length` is the
+ * piece's. `payload` is set for Data frames only (spec.md: the other types carry their value
+ * in the length field) and is a view into the inbound chunk.
  */
 export type FrameHandler = (
   type: FrameType,
@@ -19,7 +21,9 @@ const EMPTY = new Uint8Array(0);
 /**
  * Incremental frame decoder. The transport's messages form one byte stream whose boundaries
  * mean nothing (Piko writes header and payload as two messages), so any split is handled.
- * A payload that lies inside one chunk is passed on as a view, without copying.
+ * Payload bytes are never copied or gathered: a payload is passed on as views of the chunks
+ * it came in (gathering a large frame that spanned reads cost the server a quarter of its
+ * CPU on a download, docs/performance.md).
  */
 export class FrameDecoder {
   readonly #onFrame: FrameHandler;
@@ -30,20 +34,20 @@ export class FrameDecoder {
   #flags = 0;
   #streamId = 0;
   #length = 0;
-  #payload: Uint8Array | undefined;
-  #payloadFill = 0;
-  /** Length of a Data payload none of whose bytes has arrived yet; 0 when there is none. */
-  #awaiting = 0;
+  /** Bytes of the current Data frame's payload still to come; 0 between frames. */
+  #remaining = 0;
+  /** Flags for the next piece of that payload: the frame's, but FIN only on its last piece. */
+  #pieceFlags = 0;
 
-  /** `maxPayload` bounds the memory one Data frame may claim before its window is checked. */
+  /** `maxPayload` bounds the length a Data frame may announce. */
   constructor(onFrame: FrameHandler, maxPayload = 0xffffffff) {
     this.#onFrame = onFrame;
     this.#maxPayload = maxPayload;
   }
 
-  /** True when no partial frame is buffered. */
+  /** True when no partial frame is pending. */
   get idle(): boolean {
-    return this.#headerFill === 0 && this.#payload === undefined && this.#awaiting === 0;
+    return this.#headerFill === 0 && this.#remaining === 0;
   }
 
   /** Feeds one chunk; throws ProtocolError on a bad version, type or size. */
@@ -51,30 +55,18 @@ export class FrameDecoder {
     const end = chunk.length;
     let pos = 0;
     while (pos < end) {
-      const awaiting = this.#awaiting;
-      if (awaiting > 0) {
-        this.#awaiting = 0;
-        if (end - pos >= awaiting) {
-          // The payload came whole in the chunk after its header, as Piko agents send every
-          // Data frame (header and payload are two WebSocket messages): a view, not a copy.
-          const view = chunk.subarray(pos, pos + awaiting);
-          pos += awaiting;
-          this.#onFrame(this.#type, this.#flags, this.#streamId, awaiting, view);
-          continue;
-        }
-        this.#payload = new Uint8Array(awaiting);
-        this.#payloadFill = 0;
-      }
-      const payload = this.#payload;
-      if (payload !== undefined) {
-        const take = Math.min(payload.length - this.#payloadFill, end - pos);
-        payload.set(chunk.subarray(pos, pos + take), this.#payloadFill);
-        this.#payloadFill += take;
+      const remaining = this.#remaining;
+      if (remaining > 0) {
+        // The rest of a payload that spans chunks, handed on as it comes: no copy, and no
+        // buffer the size of the frame (DESIGN: bytes flow as they arrive).
+        const take = remaining < end - pos ? remaining : end - pos;
+        const view = chunk.subarray(pos, pos + take);
         pos += take;
-        if (this.#payloadFill === payload.length) {
-          this.#payload = undefined;
-          this.#onFrame(this.#type, this.#flags, this.#streamId, this.#length, payload);
-        }
+        this.#remaining = remaining - take;
+        let flags = this.#pieceFlags;
+        if (this.#remaining === 0) flags |= this.#flags & Flag.FIN;
+        this.#pieceFlags = 0;
+        this.#onFrame(FrameType.Data, flags, this.#streamId, take, view);
         continue;
       }
       if (this.#headerFill === 0 && end - pos >= HEADER_LENGTH) {
@@ -97,11 +89,9 @@ export class FrameDecoder {
         const view = chunk.subarray(pos, pos + this.#length);
         pos += this.#length;
         this.#onFrame(this.#type, this.#flags, this.#streamId, this.#length, view);
-      } else if (pos === end) {
-        this.#awaiting = this.#length;
       } else {
-        this.#payload = new Uint8Array(this.#length);
-        this.#payloadFill = 0;
+        this.#remaining = this.#length;
+        this.#pieceFlags = this.#flags & ~Flag.FIN;
       }
     }
   }

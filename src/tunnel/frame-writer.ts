@@ -40,6 +40,8 @@ const COPY_DISTANCE = 256;
 const PAGE = 4096;
 /** Payloads smaller than this are not worth aligning (memmove copies them with vector moves). */
 const ALIGN_MIN = 16 * 1024;
+/** On a byte stream, payloads from this size on are sent after their header, not copied. */
+const UNCOPIED_FROM = 64 * 1024;
 
 /**
  * One message buffer shared by every session of the process, for transports that are done
@@ -80,6 +82,8 @@ export class FrameWriter {
   readonly #planOffset: number[] = [];
   readonly #planLength: number[] = [];
   readonly #planFlags: number[] = [];
+  /** A large last payload `#build` left out of its message, sent right after it uncopied. */
+  #tail: Uint8Array | undefined;
 
   constructor(
     transport: FrameTransport,
@@ -176,6 +180,12 @@ export class FrameWriter {
       let accepted: boolean;
       try {
         accepted = this.#transport.send(message);
+        const tail = this.#tail;
+        if (tail !== undefined) {
+          // Its header went out at the end of `message`: it must follow, backpressure or not.
+          this.#tail = undefined;
+          accepted = this.#transport.send(tail) && accepted;
+        }
       } catch (error) {
         this.#onFailure(new Error('Cannot send frames: transport failed', { cause: error }));
         return;
@@ -259,6 +269,21 @@ export class FrameWriter {
     }
     if (size === 0) return undefined;
 
+    // On a byte stream a large last payload follows its header as a send of its own,
+    // uncopied: two sends are one stream of bytes there, and the copy cost more.
+    let tail: Uint8Array | undefined;
+    if (this.#transport.byteStream === true && planned > 0) {
+      const n = this.#planLength[planned - 1]!;
+      if (n >= UNCOPIED_FROM) {
+        const chunk = this.#planChunk[planned - 1]!;
+        const offset = this.#planOffset[planned - 1]!;
+        tail = offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n);
+        size -= n;
+        bigAt = 0;
+      }
+    }
+    this.#tail = tail;
+
     const shift = bigAt === 0 ? 0 : (((COPY_DISTANCE + bigSource - bigAt) % PAGE) + PAGE) % PAGE;
     let message: Uint8Array;
     if (this.#transport.sendCopies === true) {
@@ -286,11 +311,18 @@ export class FrameWriter {
     } else {
       this.#controlHead = c;
     }
+    const copied = tail === undefined ? planned : planned - 1;
     for (let i = 0; i < planned; i++) {
       const n = this.#planLength[i]!;
       const offset = this.#planOffset[i]!;
       writeHeader(message, pos, 0, this.#planFlags[i]!, this.#planStream[i]!.id, n);
       const chunk = this.#planChunk[i]!;
+      if (i === copied) {
+        pos += HEADER_LENGTH;
+        this.#planStream[i] = undefined as unknown as TunnelStream;
+        this.#planChunk[i] = undefined as unknown as Uint8Array;
+        continue;
+      }
       // A whole chunk (most small writes) needs no view of itself.
       message.set(
         offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n),

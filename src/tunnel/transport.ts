@@ -8,6 +8,11 @@ export interface FrameTransport {
   drained(): Promise<void>;
   /** True when send() is done with the array once it returns: it may be reused. */
   readonly sendCopies?: boolean;
+  /**
+   * Messages are plain bytes on one stream (no framing): two sends arrive as their
+   * concatenation, so a large payload may go in a send of its own after its header.
+   */
+  readonly byteStream?: boolean;
   close(code?: number, reason?: string): void;
 }
 

@@ -80,10 +80,35 @@ interface Decoded {
   payload: number[] | undefined;
 }
 
+/**
+ * Decodes `chunks` and joins the pieces of each Data payload that spans chunks back into one
+ * frame, checking how they came: SYN, ACK and RST only on the first piece, FIN only on the
+ * last, every piece a view of a pushed chunk.
+ */
 function decodeAll(chunks: Uint8Array[]): Decoded[] {
   const frames: Decoded[] = [];
+  let open: Decoded | undefined;
   const decoder = new FrameDecoder((type, flags, streamId, length, payload) => {
-    frames.push({ type, flags, streamId, length, payload: payload ? [...payload] : undefined });
+    const complete = decoder.idle;
+    if (payload !== undefined && payload.length > 0) {
+      assert.ok(
+        chunks.some((c) => c.buffer === payload.buffer),
+        'a piece is a view, not a copy',
+      );
+    }
+    if (open !== undefined) {
+      assert.equal(type, FrameType.Data);
+      assert.equal(streamId, open.streamId);
+      assert.equal(flags & ~Flag.FIN, 0, 'only FIN on a later piece');
+      open.flags |= flags;
+      open.length += length;
+      open.payload!.push(...payload!);
+    } else {
+      open = { type, flags, streamId, length, payload: payload ? [...payload] : undefined };
+      frames.push(open);
+    }
+    if (complete) open = undefined;
+    else assert.equal(flags & Flag.FIN, 0, 'no FIN before the last piece');
   });
   for (const chunk of chunks) decoder.push(chunk);
   assert.equal(decoder.idle, true, 'no partial frame left');
@@ -202,15 +227,46 @@ describe('codec', () => {
     assert.equal(decoder.idle, true);
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.buffer, payload.buffer);
-    // Split further, it is still assembled into one payload.
-    const parts: Uint8Array[] = [];
-    const again = new FrameDecoder((_type, _flags, _id, _length, p) => {
-      if (p !== undefined) parts.push(p);
+  });
+
+  test('FrameDecoder - a payload that spans chunks is handed on in pieces as they come, not gathered', () => {
+    const payload = Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff);
+    const parts: { flags: number; piece: Uint8Array }[] = [];
+    const decoder = new FrameDecoder((_type, flags, _id, _length, piece) => {
+      parts.push({ flags, piece: piece! });
     });
-    again.push(encodeHeader({ type: FrameType.Data, flags: 0, streamId: 1, length: 70_000 }));
-    again.push(payload.subarray(0, 1000));
-    again.push(payload.subarray(1000));
-    assert.deepEqual(parts, [payload]);
+    const header = encodeHeader({
+      type: FrameType.Data,
+      flags: Flag.ACK | Flag.FIN,
+      streamId: 1,
+      length: 70_000,
+    });
+    const first = new Uint8Array(HEADER_LENGTH + 1000);
+    first.set(header);
+    first.set(payload.subarray(0, 1000), HEADER_LENGTH);
+    decoder.push(first);
+    // The first thousand bytes are delivered before the rest exists.
+    assert.equal(parts.length, 1);
+    assert.equal(decoder.idle, false);
+    const rest = payload.slice(1000);
+    decoder.push(rest.subarray(0, 30_000));
+    decoder.push(rest.subarray(30_000));
+    assert.equal(decoder.idle, true);
+    assert.deepEqual(
+      parts.map((p) => [p.flags, p.piece.length]),
+      [
+        [Flag.ACK, 1000],
+        [0, 30_000],
+        [Flag.FIN, 39_000],
+      ],
+    );
+    assert.equal(parts[0]!.piece.buffer, first.buffer);
+    assert.equal(parts[1]!.piece.buffer, rest.buffer);
+    assert.deepEqual(
+      [...parts.flatMap((p) => [...p.piece])],
+      [...payload],
+      'the pieces are the payload, in order',
+    );
   });
 
   test('FrameDecoder - unknown version is a protocol error', () => {
