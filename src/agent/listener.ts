@@ -45,6 +45,7 @@ export class AgentListener {
   #inflight = 0;
   /** Cleared once a server refused the offer itself: it is older than the byte stream. */
   #offerByteStream: boolean;
+  #transport: string | undefined;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
@@ -54,6 +55,11 @@ export class AgentListener {
   get connected(): boolean {
     for (const s of this.#sessions) if (!s.isClosed && !s.goneAway && !s.draining) return true;
     return false;
+  }
+
+  /** What the latest session runs on: `tether-yamux/1` or `websocket` (docs/transport.md). */
+  get transport(): string | undefined {
+    return this.#transport;
   }
 
   get inflight(): number {
@@ -170,6 +176,7 @@ export class AgentListener {
       },
     });
     transport = ws.upgrade ?? 'websocket';
+    this.#transport = transport;
     session = Session.client(ws, {
       ...this.#options.session,
       onLog: (level, message) => log[level](message, { endpoint }),

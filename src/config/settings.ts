@@ -121,7 +121,7 @@ export const agentSettings = {
   'connect.transport': {
     kind: { type: 'enum', values: ['auto', 'websocket'] },
     default: 'auto',
-    help: 'auto offers tether-yamux/1 (no WebSocket framing) and takes WebSocket when the server or a proxy on the way does not; websocket offers only WebSocket',
+    help: 'auto offers tether-yamux/1 (yamux without WebSocket framing) and uses WebSocket when the server picks it or refuses the offer; websocket offers only WebSocket, for proxies that pass nothing else',
   },
   ...tunnel,
   'http-client.idle-conn-timeout': {

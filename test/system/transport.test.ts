@@ -4,6 +4,8 @@
 // offer falls back to WebSocket by itself. In-process server, real sockets.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { AgentListener } from '../../src/agent/listener.ts';
 import { loadConfig, serverSettings } from '../../src/config/index.ts';
@@ -15,7 +17,7 @@ import {
   serveHttp1,
 } from '../../src/http1/index.ts';
 import { createLogger } from '../../src/log/index.ts';
-import { UpstreamPool } from '../../src/pool/index.ts';
+import { parseOrigin, UpstreamPool } from '../../src/pool/index.ts';
 import {
   encodeClientFrame,
   runtime,
@@ -216,6 +218,45 @@ describe('upstream port transports', () => {
     assert.equal((got[2]! << 8) | got[3]!, 1002);
   });
 
+  for (const transport of ['auto', 'websocket'] as const) {
+    test(`a real agent with --connect.transport ${transport} serves requests over ${transport === 'auto' ? TETHER_YAMUX : 'WebSocket'}`, async () => {
+      const server = await inProcessServer();
+      const upstream = createServer((req, res) => {
+        const hash = createHash('sha256');
+        req.on('data', (chunk: Buffer) => hash.update(chunk));
+        req.on('end', () => res.end(hash.digest('hex')));
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      cleanup.push(() => new Promise((resolve) => upstream.close(resolve)));
+      const port = (upstream.address() as AddressInfo).port;
+      const pool = new UpstreamPool({});
+      const agent = new AgentListener({
+        endpoint: transport,
+        target: { protocol: 'http', origin: parseOrigin(`127.0.0.1:${port}`) },
+        connectUrl: `http://127.0.0.1:${server.upstreamPort}`,
+        token: undefined,
+        transport,
+        ca: undefined,
+        session: quiet,
+        pool,
+        dialTimeout: 1000,
+        log,
+      });
+      void agent.run().catch(() => {});
+      cleanup.push(() => agent.close());
+      await waitFor(() => agent.connected, 5000, 'the agent connected');
+      assert.equal(
+        agent.transport,
+        transport === 'auto' ? TETHER_YAMUX : 'websocket',
+        'the transport the agent negotiated',
+      );
+      const body = new Uint8Array(randomBytes(4 * 1024 * 1024));
+      const res = await postThrough(server, transport, body);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), createHash('sha256').update(body).digest('hex'));
+    });
+  }
+
   test('an agent whose server refuses the offer (426) falls back to WebSocket by itself', async () => {
     // A server from before the byte stream: it knows only `Upgrade: websocket`.
     const offers: string[] = [];
@@ -291,6 +332,7 @@ describe('upstream port transports', () => {
     const running = agent.run().catch((error: unknown) => error);
     cleanup.push(() => agent.close());
     await waitFor(() => agent.connected, 5000, 'the agent connected over WebSocket');
+    assert.equal(agent.transport, 'websocket');
     assert.deepEqual(offers, [`${TETHER_YAMUX}, websocket`, 'websocket']);
     const [session] = agent.sessions;
     assert.ok(session && !session.isClosed);
