@@ -42,15 +42,18 @@ interface SocketData {
 const readDone: Promise<ReadResult> = Promise.resolve({ done: true });
 
 class BunTcpConnection implements TcpConnection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly closed: Promise<void>;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
   readonly #socket: Socket<SocketData>;
-  #reader!: ReadableStreamDefaultController<Uint8Array>;
-  #writer!: WritableStreamDefaultController;
+  // The web streams are made on first use: most connections are read with `reader()` and
+  // written with `write()`, and two streams with their controllers cost every idle
+  // connection memory (10 000 idle agents, docs/performance.md).
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #reader: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #writer: WritableStreamDefaultController | undefined;
   #paused = false;
   #readEnded = false;
   #writeEnded = false;
@@ -75,7 +78,10 @@ class BunTcpConnection implements TcpConnection {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.readable = new ReadableStream<Uint8Array>(
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.#reader = controller;
@@ -85,9 +91,14 @@ class BunTcpConnection implements TcpConnection {
       },
       new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER }),
     );
-    this.writable = new WritableStream<Uint8Array>({
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
       start: (controller) => {
         this.#writer = controller;
+        if (this.#isClosed && !this.#writeEnded) controller.error(this.#closedError());
       },
       write: (chunk) => this.write(chunk),
       close: () => {
@@ -98,6 +109,13 @@ class BunTcpConnection implements TcpConnection {
       },
       abort: () => this.close(),
     });
+    return this.#writable;
+  }
+
+  /** The readable's controller, the readable made if nobody asked for it yet. */
+  #controller(): ReadableStreamDefaultController<Uint8Array> {
+    if (this.#reader === undefined) void this.readable;
+    return this.#reader!;
   }
 
   reader(): ChunkReader {
@@ -239,8 +257,9 @@ class BunTcpConnection implements TcpConnection {
       }
       return;
     }
-    this.#reader.enqueue(chunk);
-    if (!this.#paused && (this.#reader.desiredSize ?? 0) <= 0) {
+    const reader = this.#controller();
+    reader.enqueue(chunk);
+    if (!this.#paused && (reader.desiredSize ?? 0) <= 0) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -251,7 +270,7 @@ class BunTcpConnection implements TcpConnection {
     if (!this.#readEnded) {
       this.#readEnded = true;
       if (this.#direct) this.#endDirect();
-      else this.#reader.close();
+      else this.#controller().close();
     }
     if (this.#writeEnded) this.#socket.end();
   }
@@ -270,14 +289,14 @@ class BunTcpConnection implements TcpConnection {
     if (!this.#readEnded) {
       this.#readEnded = true;
       if (this.#direct) this.#endDirect(failure);
-      else if (failure) this.#reader.error(failure);
-      else this.#reader.close();
+      else if (failure) this.#controller().error(failure);
+      else this.#controller().close();
     }
     const pending = this.#pending;
     this.#pending = [];
     const writeFailure = failure ?? this.#closedError();
     for (const p of pending) p.reject(writeFailure);
-    if (!this.#writeEnded) this.#writer.error(writeFailure);
+    if (!this.#writeEnded) this.#writer?.error(writeFailure);
     this.#resolveClosed();
   }
 
