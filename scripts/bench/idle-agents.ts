@@ -1,8 +1,9 @@
 /**
  * Simulated idle agents: `bun scripts/bench/idle-agents.ts <upstream-url> <count>`.
- * Opens <count> agent WebSockets (endpoint `idle-<i>`) in one process and runs a real yamux
- * client session on each (src/tunnel), as `tether agent` would. Prints one JSON line once all
- * are connected (or failed), then holds them open until killed.
+ * Opens <count> agent connections (endpoint `idle-<i>`) in one process and runs a real yamux
+ * client session on each (src/tunnel), as `tether agent` would: offering tether-yamux/1, or
+ * WebSocket alone with BENCH_IDLE_TRANSPORT=websocket (Piko's agents). Prints one JSON line
+ * once all are connected (or failed), then holds them open until killed.
  */
 import { runtime } from '../../src/runtime/index.ts';
 import { Session } from '../../src/tunnel/index.ts';
@@ -10,6 +11,7 @@ import { Session } from '../../src/tunnel/index.ts';
 const [base = '', countArg = '10000'] = process.argv.slice(2);
 const count = Number(countArg);
 const IN_FLIGHT = 128;
+const offerByteStream = process.env.BENCH_IDLE_TRANSPORT !== 'websocket';
 const sessions: Session[] = [];
 let failed = 0;
 let firstError = '';
@@ -18,12 +20,13 @@ async function connectOne(i: number): Promise<void> {
   let session: Session | undefined;
   try {
     const ws = await runtime.connectWebSocket(`${base}/piko/v1/upstream/idle-${i}`, {
+      offerByteStream,
       handlers: {
         message(_ws, data) {
           session?.receive(data);
         },
         close() {
-          session?.transportClosed(new Error('WebSocket closed'));
+          session?.transportClosed(new Error('transport closed'));
         },
       },
     });
