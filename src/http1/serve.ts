@@ -235,7 +235,10 @@ async function upgrade(
       readable ??= reader.release();
       return readable;
     },
-    writable: conn.writable,
+    // Asked for only when used: a Bun connection makes its web streams on first use.
+    get writable() {
+      return conn.writable;
+    },
     reader: () => {
       chunks ??= reader.releaseChunks();
       return chunks;

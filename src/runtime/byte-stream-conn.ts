@@ -22,6 +22,24 @@ const NORMAL_CLOSURE = 1000;
 /** After our FIN, how long the peer has to end its side before the socket is dropped. */
 const CLOSE_TIMEOUT_MS = 5000;
 
+/**
+ * Ends a socket whose transport is done: at once when `now`, else FIN after what is queued
+ * and then the socket, within CLOSE_TIMEOUT_MS whatever the peer does (one that stopped
+ * reading would hold the queue, and the socket, for as long as the kernel lets it).
+ */
+export function endSocket(socket: ByteSocket, now: boolean): void {
+  if (now) {
+    socket.close();
+    return;
+  }
+  const timer = setTimeout(() => socket.close(), CLOSE_TIMEOUT_MS);
+  const done = () => {
+    clearTimeout(timer);
+    socket.close();
+  };
+  socket.writable.close().then(done, done);
+}
+
 /** The parts of a connection the transport uses (a `TcpConnection`, an upgraded client). */
 export interface ByteSocket {
   write(chunk: Uint8Array, borrowed?: boolean): Promise<void> | undefined;
@@ -111,9 +129,8 @@ export class ByteStreamConn implements WebSocketConn {
     this.#isClosed = true;
     clearTimeout(this.#closeTimer);
     this.#queue.release();
-    const socket = this.#socket;
-    if (this.#closing) socket.close();
-    else socket.writable.close().then(socket.close.bind(socket), socket.close.bind(socket));
+    // After our own FIN (close()) the socket can go: the peer ended too, or failed.
+    endSocket(this.#socket, this.#closing || code === ABNORMAL_CLOSURE);
     this.#handlers.close(this, code, reason);
   }
 

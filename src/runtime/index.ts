@@ -8,7 +8,12 @@
 
 import type { Runtime } from './types.ts';
 
-export { type ByteSocket, ByteStreamConn, TETHER_YAMUX } from './byte-stream-conn.ts';
+export {
+  type ByteSocket,
+  ByteStreamConn,
+  endSocket,
+  TETHER_YAMUX,
+} from './byte-stream-conn.ts';
 export { SendQueue } from './send-queue.ts';
 export * from './types.ts';
 // RFC 6455 client framing is runtime-neutral; src/ws masks its client frames with it too.

@@ -70,7 +70,9 @@ export async function connectTcpWebSocket(
     conn = await connect({
       host,
       port,
-      ...(secure ? { tls: tls ?? {} } : {}),
+      // The name checked against the certificate, as `tether forward` does (Bun may not
+      // take it from the host by itself).
+      ...(secure ? { tls: { serverName: host, ...tls } } : {}),
       ...(signal ? { signal } : {}),
     });
   } catch (error) {

@@ -11,7 +11,10 @@ import { createProxyHandler } from './proxy.ts';
 import { Registry } from './registry.ts';
 import { createTunnelHandler } from './tunnel-listener.ts';
 
-/** An agent's handshake head must arrive within this (slow-head connections hold a buffer). */
+/**
+ * An agent's handshake must start within this and its head arrive within this again
+ * (connections that send nothing, or slowly, hold a socket and a buffer).
+ */
 const UPSTREAM_HEAD_TIMEOUT_MS = 10_000;
 
 export type ServerConfig = Config<typeof serverSettings>;
@@ -95,8 +98,10 @@ export async function startServer(
   // after a 101, which the byte-stream transport needs (docs/transport.md).
   const upstream = await runtime.listen(upstreamAddr, (conn) => {
     serveHttp1(conn, tunnelHandler, {
-      // One handshake per connection: an agent that was refused reconnects anyway.
-      keepAlive: { mode: 'off' },
+      // A connection that sends nothing is dropped after this too (Bun.serve's idle
+      // timeout did that before); one handshake per connection: a refused agent reconnects.
+      keepAlive: { mode: 'timeout', ms: UPSTREAM_HEAD_TIMEOUT_MS },
+      closing: () => true,
       headTimeout: UPSTREAM_HEAD_TIMEOUT_MS,
       onError: (error) => upstreamLog.debug('agent connection error', { error: error as Error }),
     }).catch((error) => upstreamLog.debug('agent connection ended', { error: error as Error }));

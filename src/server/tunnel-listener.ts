@@ -49,7 +49,7 @@ export function createTunnelHandler(options: TunnelListenerOptions): Handler {
     if (!path.startsWith(PREFIX)) {
       return jsonError(404, 'not found: agents connect at /piko/v1/upstream/<endpoint>');
     }
-    if (head.method !== 'GET' && head.method !== 'HEAD') {
+    if (head.method !== 'GET') {
       return jsonError(405, 'method not allowed: agents connect with GET', undefined, [
         ['allow', 'GET'],
       ]);
@@ -65,9 +65,11 @@ export function createTunnelHandler(options: TunnelListenerOptions): Handler {
     }
     if (options.draining()) return jsonError(503, 'server is draining');
 
-    const offered = connectionTokens(head.headers).has('upgrade')
-      ? listTokens(head.headers, 'upgrade')
-      : [];
+    // RFC 9110 §7.8: Upgrade is hop-by-hop (named in Connection) and ignored in HTTP/1.0.
+    const offered =
+      head.minor === 1 && connectionTokens(head.headers).has('upgrade')
+        ? listTokens(head.headers, 'upgrade')
+        : [];
     const remote = `${req.remoteAddress}:${req.remotePort}`;
     if (offered.includes(TETHER_YAMUX)) {
       return switched([['Upgrade', TETHER_YAMUX]], (client) => {
@@ -75,12 +77,18 @@ export function createTunnelHandler(options: TunnelListenerOptions): Handler {
         new ByteStreamConn(client, client.reader(), handlers, req.remoteAddress).start();
       });
     }
-    if (!offered.includes('websocket')) return jsonError(426, 'expected a WebSocket upgrade');
+    if (!offered.includes('websocket')) {
+      // §15.5.22: a 426 names the protocols that would do.
+      return jsonError(426, 'expected a WebSocket upgrade', undefined, [
+        ['upgrade', `${TETHER_YAMUX}, websocket`],
+      ]);
+    }
     const key = getHeader(head.headers, 'sec-websocket-key');
     if (getHeader(head.headers, 'sec-websocket-version') !== '13') {
       // RFC 6455 §4.4: name the version we speak.
       return jsonError(426, 'expected WebSocket version 13', undefined, [
         ['sec-websocket-version', '13'],
+        ['upgrade', 'websocket'],
       ]);
     }
     if (!isValidKey(key)) return jsonError(400, 'invalid Sec-WebSocket-Key');

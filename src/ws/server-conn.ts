@@ -1,6 +1,7 @@
 import {
   type ByteSocket,
   type ChunkReader,
+  endSocket,
   SendQueue,
   type WebSocketConn,
   type WebSocketHandlers,
@@ -17,6 +18,24 @@ import {
 /** After our Close frame, how long the client has to answer before the socket is dropped. */
 const CLOSE_TIMEOUT_MS = 5000;
 const utf8 = new TextDecoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+/** Close codes an endpoint may send (RFC 6455 §7.4.1, §7.4.2; 1012–1014 from IANA). */
+function isSendableCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1003) ||
+    (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ServerWebSocketOptions {
   /** Largest frame payload accepted from the client. */
@@ -97,7 +116,10 @@ export class ServerWebSocketConn implements WebSocketConn {
   close(code: number = CloseCode.Normal, reason = ''): void {
     if (this.#isClosed || this.#closeSent) return;
     this.#sendClose(code, reason);
-    this.#closeTimer = setTimeout(() => this.#finish(CloseCode.Abnormal, ''), CLOSE_TIMEOUT_MS);
+    this.#closeTimer = setTimeout(
+      () => this.#finish(CloseCode.Abnormal, '', true),
+      CLOSE_TIMEOUT_MS,
+    );
   }
 
   #push(chunk: Uint8Array): void {
@@ -107,7 +129,7 @@ export class ServerWebSocketConn implements WebSocketConn {
     } catch (error) {
       const e = error as WebSocketProtocolError;
       const code = e instanceof WebSocketProtocolError ? e.code : CloseCode.ProtocolError;
-      this.#sendClose(code, e.message.slice(0, 123));
+      if (!this.#closeSent) this.#sendClose(code, e.message.slice(0, 123));
       this.#finish(code, e.message);
       return;
     }
@@ -130,10 +152,17 @@ export class ServerWebSocketConn implements WebSocketConn {
         case Opcode.Close: {
           const p = frame.payload;
           const code = p.length >= 2 ? (p[0]! << 8) | p[1]! : CloseCode.NoStatus;
-          const reason = utf8.decode(p.subarray(2));
-          // Echo it (§5.5.1), then the server ends the TCP connection (§7.1.1).
-          if (!this.#closeSent) this.#sendClose(p.length >= 2 ? code : undefined, reason);
-          this.#finish(code, reason);
+          const reason = p.length >= 2 ? strictUtf8(p.subarray(2)) : '';
+          // §7.4.1 and §5.5.1: a code that may not be sent, a 1-byte body or a reason that is
+          // not UTF-8 is a protocol error; anything else is echoed, then the server ends the
+          // TCP connection (§7.1.1).
+          const valid =
+            p.length !== 1 && (p.length === 0 || isSendableCode(code)) && reason !== undefined;
+          if (!this.#closeSent) {
+            if (valid) this.#sendClose(p.length >= 2 ? code : undefined, reason);
+            else this.#sendClose(CloseCode.ProtocolError, 'invalid close frame');
+          }
+          this.#finish(valid ? code : CloseCode.ProtocolError, reason ?? '');
           return;
         }
       }
@@ -151,16 +180,19 @@ export class ServerWebSocketConn implements WebSocketConn {
     if (writing !== undefined) this.#queue.track(writing, frame.byteLength, this.#failed);
   }
 
-  readonly #failed = (): void => this.#finish(CloseCode.Abnormal, '');
+  readonly #failed = (): void => this.#finish(CloseCode.Abnormal, '', true);
 
-  /** Reports the close once; the socket ends after what is queued (a Close echo) is out. */
-  #finish(code: number, reason: string): void {
+  /**
+   * Reports the close once. The socket ends after what is queued (a Close echo) is out, or
+   * at once when `now` (the peer failed or never answered), and within CLOSE_TIMEOUT_MS in
+   * any case: a peer that stopped reading cannot hold it.
+   */
+  #finish(code: number, reason: string, now = false): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
     clearTimeout(this.#closeTimer);
     this.#queue.release();
-    const socket = this.#socket;
-    socket.writable.close().then(socket.close.bind(socket), socket.close.bind(socket));
+    endSocket(this.#socket, now);
     this.#handlers.close(this, code, reason);
   }
 }
