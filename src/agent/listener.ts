@@ -81,13 +81,10 @@ export class AgentListener {
         session = await this.#connect();
       } catch (error) {
         if (stop.aborted) break;
-        if (
-          this.#offerByteStream &&
-          error instanceof WebSocketHandshakeError &&
-          error.status === 426
-        ) {
-          // A server (or proxy) that knows only `Upgrade: websocket` and refuses a list: offer
-          // WebSocket alone from now on, at once.
+        if (this.#offerByteStream && refusedOffer(error)) {
+          // A server or proxy that takes only `Upgrade: websocket` and refuses a list (426 from
+          // tether servers before the byte stream, 400 from strict WebSocket servers): offer
+          // WebSocket alone, at once. Only a refusal of that is final.
           this.#offerByteStream = false;
           log.info('server refused the tether-yamux/1 offer: using WebSocket', {
             endpoint,
@@ -115,6 +112,9 @@ export class AgentListener {
         continue;
       }
       backoff.reset();
+      // The next connection offers the byte stream again: a server replaced since (the usual
+      // reason for a disconnect or a GoAway) may take it now.
+      this.#offerByteStream = this.#options.transport === 'auto';
       const outcome = await Promise.race([
         session.closed.then((reason) => ({ goAway: false, reason })),
         session.remoteGoAway.then(() => ({ goAway: true, reason: undefined })),
@@ -159,6 +159,8 @@ export class AgentListener {
     url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
     let session: Session | undefined;
     const early: (Uint8Array | string)[] = [];
+    // The connection may end before the session exists (bytes that came with the 101).
+    let closedEarly: Error | undefined;
     let transport = 'websocket';
     const ws = await runtime.connectWebSocket(url.href, {
       offerByteStream: this.#offerByteStream,
@@ -171,7 +173,9 @@ export class AgentListener {
           else early.push(data);
         },
         close(_ws, code, reason) {
-          session?.transportClosed(new Error(closedMessage(transport, code, reason)));
+          const why = new Error(closedMessage(transport, code, reason));
+          if (session) session.transportClosed(why);
+          else closedEarly = why;
         },
       },
     });
@@ -182,6 +186,7 @@ export class AgentListener {
       onLog: (level, message) => log[level](message, { endpoint }),
     });
     for (const data of early) session.receive(data);
+    if (closedEarly) session.transportClosed(closedEarly);
     this.#sessions.add(session);
     const opened = session;
     session.closed.then(() => this.#sessions.delete(opened));
@@ -214,6 +219,16 @@ export class AgentListener {
       stream.reset();
     });
   }
+}
+
+/**
+ * A refusal that may be of the offer itself rather than of this agent: any 4xx but the
+ * retried ones and 401/403 (wrong token), or a 101 to something else than was offered.
+ */
+function refusedOffer(error: unknown): error is WebSocketHandshakeError {
+  if (!(error instanceof WebSocketHandshakeError) || error.status === undefined) return false;
+  const s = error.status;
+  return s === 101 || (s >= 400 && s < 500 && s !== 401 && s !== 403 && !RETRYABLE.has(s));
 }
 
 function withSlash(url: string): string {

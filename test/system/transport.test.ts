@@ -218,6 +218,37 @@ describe('upstream port transports', () => {
     assert.equal((got[2]! << 8) | got[3]!, 1002);
   });
 
+  test('the WebSocket transport answers a Close with a code no endpoint may send with 1002', async () => {
+    const server = await inProcessServer();
+    const conn = await runtime.connect({ host: '127.0.0.1', port: server.upstreamPort });
+    cleanup.push(() => conn.close());
+    const key = randomBytes(16).toString('base64');
+    const reader = conn.reader();
+    await conn.write(
+      text.encode(
+        'GET /piko/v1/upstream/closer HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ),
+    );
+    // 1005 is "no status received": reserved, never sent (RFC 6455 §7.4.1).
+    await conn.write(encodeClientFrame(0x8, Uint8Array.of(0x03, 0xed)));
+    let got = new Uint8Array(0);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const next = new Uint8Array(got.length + value.length);
+      next.set(got);
+      next.set(value, got.length);
+      got = next;
+    }
+    got = got.subarray(headEnd(got));
+    // Skip the session's own binary frames; the last frame is the Close.
+    let at = 0;
+    while (at + 2 <= got.length && got[at] !== 0x88) at += 2 + got[at + 1]!;
+    assert.equal(got[at], 0x88, 'a Close frame');
+    assert.equal((got[at + 2]! << 8) | got[at + 3]!, 1002);
+  });
+
   for (const transport of ['auto', 'websocket'] as const) {
     test(`a real agent with --connect.transport ${transport} serves requests over ${transport === 'auto' ? TETHER_YAMUX : 'WebSocket'}`, async () => {
       const server = await inProcessServer();
@@ -257,86 +288,89 @@ describe('upstream port transports', () => {
     });
   }
 
-  test('an agent whose server refuses the offer (426) falls back to WebSocket by itself', async () => {
-    // A server from before the byte stream: it knows only `Upgrade: websocket`.
-    const offers: string[] = [];
-    const handler = async (req: IncomingRequest): Promise<OutgoingResponse> => {
-      const upgrade = listTokens(req.head.headers, 'upgrade');
-      offers.push(upgrade.join(', '));
-      if (upgrade.length !== 1 || upgrade[0] !== 'websocket') {
-        const body = text.encode('{"error":"expected a WebSocket upgrade"}');
+  // 426: tether servers before the byte stream; 400: strict WebSocket servers (Node's ws).
+  for (const refusal of [426, 400] as const) {
+    test(`an agent whose server refuses the offer (${refusal}) falls back to WebSocket by itself`, async () => {
+      // A server that knows only `Upgrade: websocket`.
+      const offers: string[] = [];
+      const handler = async (req: IncomingRequest): Promise<OutgoingResponse> => {
+        const upgrade = listTokens(req.head.headers, 'upgrade');
+        offers.push(upgrade.join(', '));
+        if (upgrade.length !== 1 || upgrade[0] !== 'websocket') {
+          const body = text.encode('{"error":"expected a WebSocket upgrade"}');
+          return {
+            head: {
+              status: refusal,
+              reason: refusal === 426 ? 'Upgrade Required' : 'Bad Request',
+              minor: 1,
+              headers: [
+                ['content-type', 'application/json'],
+                ['content-length', String(body.length)],
+              ],
+            },
+            body,
+          };
+        }
+        const key = getHeader(req.head.headers, 'sec-websocket-key') ?? '';
         return {
           head: {
-            status: 426,
-            reason: 'Upgrade Required',
+            status: 101,
+            reason: 'Switching Protocols',
             minor: 1,
             headers: [
-              ['content-type', 'application/json'],
-              ['content-length', String(body.length)],
+              ['Upgrade', 'websocket'],
+              ['Connection', 'Upgrade'],
+              ['Sec-WebSocket-Accept', acceptKey(key)],
             ],
           },
-          body,
-        };
-      }
-      const key = getHeader(req.head.headers, 'sec-websocket-key') ?? '';
-      return {
-        head: {
-          status: 101,
-          reason: 'Switching Protocols',
-          minor: 1,
-          headers: [
-            ['Upgrade', 'websocket'],
-            ['Connection', 'Upgrade'],
-            ['Sec-WebSocket-Accept', acceptKey(key)],
-          ],
-        },
-        body: null,
-        upgrade: (client) => {
-          let session: Session | undefined;
-          const ws = new ServerWebSocketConn(
-            client,
-            client.reader(),
-            {
-              open: (conn) => {
-                session = Session.server(conn, { ...quiet, acceptStreams: false });
-                cleanup.push(() => session?.close());
+          body: null,
+          upgrade: (client) => {
+            let session: Session | undefined;
+            const ws = new ServerWebSocketConn(
+              client,
+              client.reader(),
+              {
+                open: (conn) => {
+                  session = Session.server(conn, { ...quiet, acceptStreams: false });
+                  cleanup.push(() => session?.close());
+                },
+                message: (_conn, data) => session?.receive(data),
+                close: () => session?.transportClosed(),
               },
-              message: (_conn, data) => session?.receive(data),
-              close: () => session?.transportClosed(),
-            },
-            req.remoteAddress,
-            { maxPayload: 1 << 20 },
-          );
-          ws.start();
-        },
+              req.remoteAddress,
+              { maxPayload: 1 << 20 },
+            );
+            ws.start();
+          },
+        };
       };
-    };
-    const old = await runtime.listen({ host: '127.0.0.1', port: 0 }, (conn) => {
-      serveHttp1(conn, handler, { keepAlive: { mode: 'off' } }).catch(() => {});
-    });
-    cleanup.push(() => old.close());
+      const old = await runtime.listen({ host: '127.0.0.1', port: 0 }, (conn) => {
+        serveHttp1(conn, handler, { keepAlive: { mode: 'off' } }).catch(() => {});
+      });
+      cleanup.push(() => old.close());
 
-    const pool = new UpstreamPool({});
-    const agent = new AgentListener({
-      endpoint: 'fallback',
-      target: { protocol: 'tcp', host: '127.0.0.1', port: 9 },
-      connectUrl: `http://127.0.0.1:${old.port}`,
-      token: undefined,
-      transport: 'auto',
-      ca: undefined,
-      session: quiet,
-      pool,
-      dialTimeout: 1000,
-      log,
+      const pool = new UpstreamPool({});
+      const agent = new AgentListener({
+        endpoint: `fallback-${refusal}`,
+        target: { protocol: 'tcp', host: '127.0.0.1', port: 9 },
+        connectUrl: `http://127.0.0.1:${old.port}`,
+        token: undefined,
+        transport: 'auto',
+        ca: undefined,
+        session: quiet,
+        pool,
+        dialTimeout: 1000,
+        log,
+      });
+      const running = agent.run().catch((error: unknown) => error);
+      cleanup.push(() => agent.close());
+      await waitFor(() => agent.connected, 5000, 'the agent connected over WebSocket');
+      assert.equal(agent.transport, 'websocket');
+      assert.deepEqual(offers, [`${TETHER_YAMUX}, websocket`, 'websocket']);
+      const [session] = agent.sessions;
+      assert.ok(session && !session.isClosed);
+      agent.close();
+      assert.equal(await running, undefined, 'the agent ended without a fatal error');
     });
-    const running = agent.run().catch((error: unknown) => error);
-    cleanup.push(() => agent.close());
-    await waitFor(() => agent.connected, 5000, 'the agent connected over WebSocket');
-    assert.equal(agent.transport, 'websocket');
-    assert.deepEqual(offers, [`${TETHER_YAMUX}, websocket`, 'websocket']);
-    const [session] = agent.sessions;
-    assert.ok(session && !session.isClosed);
-    agent.close();
-    assert.equal(await running, undefined, 'the agent ended without a fatal error');
-  });
+  }
 });
