@@ -11,6 +11,7 @@
  * @module
  */
 
+import { readEach } from './read-each.ts';
 import { SendQueue } from './send-queue.ts';
 import type { ChunkReader, WebSocketConn, WebSocketHandlers } from './types.ts';
 import { ABNORMAL_CLOSURE } from './websocket-conn.ts';
@@ -86,20 +87,15 @@ export class ByteStreamConn implements WebSocketConn {
   start(rest?: Uint8Array): void {
     this.#handlers.open?.(this);
     if (rest !== undefined && rest.length > 0) this.#handlers.message(this, rest);
-    const reader = this.#reader;
-    // Not returned from the callback: each read would wait on the next, a chain as long as
-    // the connection's life.
-    const onRead = (result: Awaited<ReturnType<ChunkReader['read']>>): void => {
-      if (this.#isClosed) return;
-      if (result.done) {
-        this.#finish(this.#closeCode, '');
-        return;
-      }
-      this.#handlers.message(this, result.value);
-      if (!this.#isClosed) reader.read().then(onRead, onError);
-    };
-    const onError = this.#failed;
-    reader.read().then(onRead, onError);
+    readEach(this.#reader, {
+      chunk: (value) => {
+        if (this.#isClosed) return false;
+        this.#handlers.message(this, value);
+        return !this.#isClosed;
+      },
+      end: () => this.#finish(this.#closeCode, ''),
+      error: this.#failed,
+    });
   }
 
   send(data: Uint8Array | string): boolean {

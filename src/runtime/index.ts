@@ -14,6 +14,7 @@ export {
   endSocket,
   TETHER_YAMUX,
 } from './byte-stream-conn.ts';
+export { type ReadEachHandlers, readEach } from './read-each.ts';
 export { SendQueue } from './send-queue.ts';
 export * from './types.ts';
 // RFC 6455 client framing is runtime-neutral; src/ws masks its client frames with it too.

@@ -2,6 +2,7 @@ import {
   type ByteSocket,
   type ChunkReader,
   endSocket,
+  readEach,
   SendQueue,
   type WebSocketConn,
   type WebSocketHandlers,
@@ -84,19 +85,15 @@ export class ServerWebSocketConn implements WebSocketConn {
   /** Calls `open`, then reads frames until the connection ends. */
   start(): void {
     this.#handlers.open?.(this);
-    const reader = this.#reader;
-    // Not returned from the callback: each read would wait on the next, a chain as long as
-    // the connection's life.
-    const onRead = (result: Awaited<ReturnType<ChunkReader['read']>>): void => {
-      if (this.#isClosed) return;
-      if (result.done) {
-        this.#finish(CloseCode.Abnormal, '');
-        return;
-      }
-      this.#push(result.value);
-      if (!this.#isClosed) reader.read().then(onRead, this.#failed);
-    };
-    reader.read().then(onRead, this.#failed);
+    readEach(this.#reader, {
+      chunk: (value) => {
+        if (this.#isClosed) return false;
+        this.#push(value);
+        return !this.#isClosed;
+      },
+      end: () => this.#finish(CloseCode.Abnormal, ''),
+      error: this.#failed,
+    });
   }
 
   send(data: Uint8Array | string): boolean {
