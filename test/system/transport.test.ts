@@ -137,29 +137,23 @@ async function postThrough(server: ServerHandle, endpoint: string, body: Uint8Ar
 }
 
 describe('upstream port transports', () => {
-  test('an agent offering tether-yamux/1 gets yamux straight over the connection', async () => {
-    const server = await inProcessServer();
-    const { ws, session } = await agentSession(server, 'raw', true);
-    assert.equal(ws.upgrade, TETHER_YAMUX);
-    void serveHashes(session);
-    // 8 MiB each way crosses many reads: yamux frames split anywhere must reassemble.
-    const body = new Uint8Array(randomBytes(8 * 1024 * 1024));
-    const res = await postThrough(server, 'raw', body);
-    assert.equal(res.status, 200);
-    assert.equal(await res.text(), createHash('sha256').update(body).digest('hex'));
-    assert.equal(server.registry.all().length, 1);
-  });
-
-  test('an agent offering only WebSocket (as Piko agents do) gets yamux over WebSocket', async () => {
-    const server = await inProcessServer();
-    const { ws, session } = await agentSession(server, 'ws', false);
-    assert.equal(ws.upgrade, undefined);
-    void serveHashes(session);
-    const body = new Uint8Array(randomBytes(8 * 1024 * 1024));
-    const res = await postThrough(server, 'ws', body);
-    assert.equal(res.status, 200);
-    assert.equal(await res.text(), createHash('sha256').update(body).digest('hex'));
-  });
+  for (const [offer, name] of [
+    [true, 'an agent offering tether-yamux/1 gets yamux straight over the connection'],
+    [false, 'an agent offering only WebSocket (as Piko agents do) gets yamux over WebSocket'],
+  ] as const) {
+    test(name, async () => {
+      const server = await inProcessServer();
+      const { ws, session } = await agentSession(server, 'hashes', offer);
+      assert.equal(ws.upgrade, offer ? TETHER_YAMUX : undefined);
+      void serveHashes(session);
+      // 8 MiB each way crosses many reads: yamux frames split anywhere must reassemble.
+      const body = new Uint8Array(randomBytes(8 * 1024 * 1024));
+      const res = await postThrough(server, 'hashes', body);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), createHash('sha256').update(body).digest('hex'));
+      assert.equal(server.registry.all().length, 1);
+    });
+  }
 
   test('the byte stream ends cleanly: the agent closing its session unregisters it', async () => {
     const server = await inProcessServer();
