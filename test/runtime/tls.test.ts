@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   type Listener,
   runtime,
+  TETHER_YAMUX,
   type TlsServerOptions,
   WebSocketHandshakeError,
 } from '../../src/runtime/index.ts';
@@ -113,6 +114,55 @@ describe(`tls (${runtime.name})`, () => {
       );
     } finally {
       await silent.close();
+    }
+  });
+
+  test('the tether-yamux/1 offer over TLS: the byte stream works, the certificate is checked', async () => {
+    // A server that takes the offer and echoes the raw bytes after its 101.
+    const raw = await runtime.listen({ host, port: 0, tls: pem }, (conn) => {
+      void (async () => {
+        const reader = conn.reader();
+        let head = '';
+        while (!head.includes('\r\n\r\n')) {
+          const { done, value } = await reader.read();
+          if (done) return conn.close();
+          head += new TextDecoder().decode(value);
+        }
+        assert.match(head, new RegExp(`\r\nUpgrade: ${TETHER_YAMUX}, websocket\r\n`));
+        await conn.write(
+          encoder.encode(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${TETHER_YAMUX}\r\nConnection: Upgrade\r\n\r\n`,
+          ),
+        );
+        for (let r = await reader.read(); !r.done; r = await reader.read())
+          await conn.write(r.value);
+        conn.close();
+      })().catch(() => conn.close());
+    });
+    try {
+      const url = `wss://localhost:${raw.port}/`;
+      const reply = deferred<Uint8Array | string>();
+      const conn = await runtime.connectWebSocket(url, {
+        offerByteStream: true,
+        tls: { ca: pem.cert },
+        handlers: { message: (_ws, data) => reply.resolve(data), close() {} },
+      });
+      assert.equal(conn.upgrade, TETHER_YAMUX);
+      conn.send(encoder.encode('secure bytes'));
+      const echoed = await within(reply.promise, 3000, 'echo');
+      assert.equal(new TextDecoder().decode(echoed as Uint8Array), 'secure bytes');
+      conn.close();
+      // The name checked is the one given: a certificate for another name is refused.
+      await assert.rejects(
+        runtime.connectWebSocket(url, {
+          offerByteStream: true,
+          tls: { ca: pem.cert, serverName: 'wrong.example' },
+          handlers: { message() {}, close() {} },
+        }),
+        WebSocketHandshakeError,
+      );
+    } finally {
+      await raw.close();
     }
   });
 
