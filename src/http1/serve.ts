@@ -228,11 +228,25 @@ async function upgrade(
     response.abandon?.(error);
     throw error;
   }
+  await response.upgrade!(upgradedClient(conn, reader));
+  return 'upgraded';
+}
+
+/**
+ * The connection as the upgraded protocol gets it. Built apart from the request's scope: its
+ * functions live as long as the connection, and must not keep the request, its body and the
+ * handler's response alive with them (about 100 objects per idle agent on the upstream port).
+ */
+function upgradedClient(conn: TcpConnection, reader: ByteReader): UpgradedClient {
+  let source: ByteReader | undefined = reader;
   let chunks: ChunkReader | undefined;
   let readable: ReadableStream<Uint8Array> | undefined;
-  const client: UpgradedClient = {
+  return {
     get readable() {
-      readable ??= reader.release();
+      if (readable === undefined) {
+        readable = source!.release();
+        source = undefined;
+      }
       return readable;
     },
     // Asked for only when used: a Bun connection makes its web streams on first use.
@@ -240,15 +254,16 @@ async function upgrade(
       return conn.writable;
     },
     reader: () => {
-      chunks ??= reader.releaseChunks();
+      if (chunks === undefined) {
+        chunks = source!.releaseChunks();
+        source = undefined;
+      }
       return chunks;
     },
     write: (chunk, borrowed) => conn.write(chunk, borrowed),
     close: () => conn.close(),
     closed: conn.closed,
   };
-  await response.upgrade!(client);
-  return 'upgraded';
 }
 
 /** Reads a request head, failing with 408 when it takes longer than `ms` (0 = no limit). */

@@ -8,8 +8,10 @@ import {
   type OutgoingResponse,
   type ServeHttp1Options,
   serveHttp1,
+  type UpgradedClient,
 } from '../../src/http1/index.ts';
 import { type Listener, runtime } from '../../src/runtime/index.ts';
+import { survivors } from '../_harness/gc.ts';
 import { waitFor } from '../_harness/tunnel-sessions.ts';
 import { bytes, readAll, text } from './helpers.ts';
 import { header, RawClient } from './tcp-client.ts';
@@ -503,6 +505,46 @@ describe('http1 serveHttp1', () => {
     await c.until((r) => r.endsWith('EARLY LATER'));
     await c.end();
     await c.untilEof(1000);
+    c.close();
+  });
+
+  test('an upgraded connection lets go of its request: the head and body are not kept for its life', async () => {
+    const requests: WeakRef<object>[] = [];
+    const clients: UpgradedClient[] = [];
+    const { port } = await serve(
+      async (req) => {
+        requests.push(new WeakRef(req), new WeakRef(req.head), new WeakRef(req.body));
+        return {
+          head: {
+            status: 101,
+            reason: 'Switching Protocols',
+            minor: 1,
+            headers: [
+              ['Connection', 'Upgrade'],
+              ['Upgrade', 'echo'],
+            ],
+          },
+          body: null,
+          // The handler's response and this function go; the connection stays.
+          upgrade: (client) => {
+            clients.push(client);
+          },
+        };
+      },
+      { keepAlive: { mode: 'forever' } },
+    );
+    const c = await RawClient.connect(port);
+    await c.write(get('/', 'Connection: Upgrade\r\nUpgrade: echo\r\n'));
+    await c.until((r) => r.includes('\r\n\r\n'));
+    await waitFor(() => clients.length === 1);
+    assert.equal(await survivors(requests), 0, 'request, head and body collected');
+    // The connection itself still works, read and written directly.
+    const reader = clients[0]!.reader();
+    await c.write('ping');
+    const { value } = await reader.read();
+    assert.equal(text(value!), 'ping');
+    await clients[0]!.write(bytes('pong'));
+    await c.until((r) => r.endsWith('pong'));
     c.close();
   });
 
