@@ -70,11 +70,13 @@ export function createTunnelHandler(options: TunnelListenerOptions): Handler {
       head.minor === 1 && connectionTokens(head.headers).has('upgrade')
         ? listTokens(head.headers, 'upgrade')
         : [];
-    const remote = `${req.remoteAddress}:${req.remotePort}`;
+    // Plain strings for the closures below, which live as long as the agent: not `req`.
+    const address = req.remoteAddress;
+    const remote = `${address}:${req.remotePort}`;
     if (offered.includes(TETHER_YAMUX)) {
       return switched([['Upgrade', TETHER_YAMUX]], (client) => {
         const handlers = sessionHandlers(options, endpoint, remote, TETHER_YAMUX);
-        new ByteStreamConn(client, client.reader(), handlers, req.remoteAddress).start();
+        new ByteStreamConn(client, client.reader(), handlers, address).start();
       });
     }
     if (!offered.includes('websocket')) {
@@ -99,7 +101,7 @@ export function createTunnelHandler(options: TunnelListenerOptions): Handler {
       ],
       (client) => {
         const handlers = sessionHandlers(options, endpoint, remote, 'websocket');
-        const conn = new ServerWebSocketConn(client, client.reader(), handlers, req.remoteAddress, {
+        const conn = new ServerWebSocketConn(client, client.reader(), handlers, address, {
           maxPayload: MAX_FRAME,
         });
         conn.start();
