@@ -116,7 +116,8 @@ export async function connectTcpWebSocket(
       raw.start(rest);
       return raw;
     }
-    if (chosen !== 'websocket') {
+    // Checked only after a list was offered: which protocol the 101 is for is ambiguous then.
+    if (offerByteStream && chosen !== 'websocket') {
       conn.close();
       throw fail(`the server switched to ${JSON.stringify(chosen ?? '')}, not websocket`, 101);
     }
