@@ -163,15 +163,18 @@ describe('upstream port transports', () => {
     await waitFor(() => server.registry.all().length === 0, 5000, 'the agent unregistered');
   });
 
-  test('the WebSocket transport answers pings and refuses unmasked frames with 1002', async () => {
-    const server = await inProcessServer();
+  /**
+   * A hand-written WebSocket client on the upstream port: the handshake is sent, and
+   * `readUntil` gathers what the server sends into `got()` (what follows the 101's head).
+   */
+  async function rawWebSocket(server: ServerHandle, endpoint: string) {
     const conn = await runtime.connect({ host: '127.0.0.1', port: server.upstreamPort });
     cleanup.push(() => conn.close());
     const key = randomBytes(16).toString('base64');
     const reader = conn.reader();
     await conn.write(
       text.encode(
-        'GET /piko/v1/upstream/pinger HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+        `GET /piko/v1/upstream/${endpoint} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
           `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       ),
     );
@@ -188,59 +191,56 @@ describe('upstream port transports', () => {
     };
     await readUntil((b) => headEnd(b) > 0);
     const head = new TextDecoder().decode(got.subarray(0, headEnd(got)));
-    assert.match(head, /^HTTP\/1\.1 101 /);
-    assert.equal(/\r\nsec-websocket-accept: *([^\r]*)\r\n/i.exec(head)?.[1], acceptKey(key));
     got = got.subarray(headEnd(got));
-
-    // A ping (opcode 9, masked as a client must) comes back as a pong with its payload.
-    await conn.write(encodeClientFrame(0x9, text.encode('hi')));
-    // The session's own yamux frames may come first, in binary frames (short ones here).
-    const pong = () => {
-      let at = 0;
-      while (at + 2 <= got.length && got[at] !== 0x8a) at += 2 + got[at + 1]!;
-      return at + 4 <= got.length ? at : -1;
+    return {
+      conn,
+      head,
+      key,
+      readUntil,
+      got: () => got,
+      consume: (n: number) => {
+        got = got.subarray(n);
+      },
     };
-    await readUntil(() => pong() >= 0);
-    const at = pong();
-    assert.deepEqual([...got.subarray(at, at + 4)], [0x8a, 2, 0x68, 0x69]);
-    got = got.subarray(at + 4);
+  }
+
+  /** Where the first frame with `first` byte starts, skipping short frames before it; -1. */
+  function frameAt(bytes: Uint8Array, first: number, length: number): number {
+    let at = 0;
+    while (at + 2 <= bytes.length && bytes[at] !== first) at += 2 + bytes[at + 1]!;
+    return at + length <= bytes.length ? at : -1;
+  }
+
+  test('the WebSocket transport answers pings and refuses unmasked frames with 1002', async () => {
+    const server = await inProcessServer();
+    const ws = await rawWebSocket(server, 'pinger');
+    assert.match(ws.head, /^HTTP\/1\.1 101 /);
+    assert.equal(/\r\nsec-websocket-accept: *([^\r]*)\r\n/i.exec(ws.head)?.[1], acceptKey(ws.key));
+
+    // A ping (opcode 9, masked as a client must) comes back as a pong with its payload; the
+    // session's own yamux frames may come first, in short binary frames.
+    await ws.conn.write(encodeClientFrame(0x9, text.encode('hi')));
+    await ws.readUntil((b) => frameAt(b, 0x8a, 4) >= 0);
+    const at = frameAt(ws.got(), 0x8a, 4);
+    assert.deepEqual([...ws.got().subarray(at, at + 4)], [0x8a, 2, 0x68, 0x69]);
+    ws.consume(at + 4);
 
     // An unmasked binary frame violates RFC 6455 §5.1: Close 1002, then the end.
-    await conn.write(new Uint8Array([0x82, 1, 0]));
-    await readUntil(() => false);
-    assert.equal(got[0], 0x88, 'a Close frame');
-    assert.equal((got[2]! << 8) | got[3]!, 1002);
+    await ws.conn.write(new Uint8Array([0x82, 1, 0]));
+    await ws.readUntil(() => false);
+    assert.equal(ws.got()[0], 0x88, 'a Close frame');
+    assert.equal((ws.got()[2]! << 8) | ws.got()[3]!, 1002);
   });
 
   test('the WebSocket transport answers a Close with a code no endpoint may send with 1002', async () => {
     const server = await inProcessServer();
-    const conn = await runtime.connect({ host: '127.0.0.1', port: server.upstreamPort });
-    cleanup.push(() => conn.close());
-    const key = randomBytes(16).toString('base64');
-    const reader = conn.reader();
-    await conn.write(
-      text.encode(
-        'GET /piko/v1/upstream/closer HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      ),
-    );
+    const ws = await rawWebSocket(server, 'closer');
     // 1005 is "no status received": reserved, never sent (RFC 6455 §7.4.1).
-    await conn.write(encodeClientFrame(0x8, Uint8Array.of(0x03, 0xed)));
-    let got = new Uint8Array(0);
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const next = new Uint8Array(got.length + value.length);
-      next.set(got);
-      next.set(value, got.length);
-      got = next;
-    }
-    got = got.subarray(headEnd(got));
-    // Skip the session's own binary frames; the last frame is the Close.
-    let at = 0;
-    while (at + 2 <= got.length && got[at] !== 0x88) at += 2 + got[at + 1]!;
-    assert.equal(got[at], 0x88, 'a Close frame');
-    assert.equal((got[at + 2]! << 8) | got[at + 3]!, 1002);
+    await ws.conn.write(encodeClientFrame(0x8, Uint8Array.of(0x03, 0xed)));
+    await ws.readUntil(() => false);
+    const at = frameAt(ws.got(), 0x88, 4);
+    assert.ok(at >= 0, 'a Close frame');
+    assert.equal((ws.got()[at + 2]! << 8) | ws.got()[at + 3]!, 1002);
   });
 
   for (const transport of ['auto', 'websocket'] as const) {
