@@ -119,6 +119,8 @@ class BunTcpConnection implements TcpConnection {
   }
 
   reader(): ChunkReader {
+    // Bytes that came before anyone asked went to the readable: read on from there.
+    if (this.#readable !== undefined) return this.#readable.getReader();
     this.#direct = true;
     return {
       read: () => this.#read(),
