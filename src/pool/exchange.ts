@@ -1,4 +1,4 @@
-import type { ResponseHead } from '../http1/index.ts';
+import type { ByteReader, ResponseHead } from '../http1/index.ts';
 import {
   concatBytes,
   HttpError,
@@ -7,7 +7,7 @@ import {
   serializeRequestHead,
   writeBody,
 } from '../http1/index.ts';
-import type { Duplex } from '../runtime/index.ts';
+import type { ChunkReader, Duplex } from '../runtime/index.ts';
 import type { AbortWatch, RequestAbort } from '../streams/index.ts';
 import type { PoolConfig } from './config.ts';
 import type { PooledConnection } from './connection.ts';
@@ -157,9 +157,9 @@ export async function exchange(
     }
     cleanup();
     conn.writer.releaseLock();
-    const readable = conn.reader.release();
+    const upgraded = upgradedSocket(conn.reader, conn.socket.writable);
     conn.detach();
-    return { head, body: emptyBody(), upgraded: { readable, writable: conn.socket.writable } };
+    return { head, body: emptyBody(), upgraded };
   }
 
   let framing: ReturnType<typeof responseFraming>;
@@ -278,4 +278,27 @@ function noop(): void {}
 
 function emptyBody(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (c) => c.close() });
+}
+
+/**
+ * The upstream connection after a 101: its bytes through `reader()` (no ReadableStream per
+ * chunk; the relay reads every one) or `readable`, whichever is asked for first.
+ */
+function upgradedSocket(
+  source: ByteReader,
+  writable: WritableStream<Uint8Array>,
+): Duplex & { reader(): ChunkReader } {
+  let chunks: ChunkReader | undefined;
+  let readable: ReadableStream<Uint8Array> | undefined;
+  return {
+    get readable() {
+      readable ??= source.release();
+      return readable;
+    },
+    writable,
+    reader: () => {
+      chunks ??= source.releaseChunks();
+      return chunks;
+    },
+  };
 }

@@ -7,6 +7,20 @@
  * @module
  */
 
+import type { ChunkReader } from '../runtime/index.ts';
+
+/** A source with its own reader (a connection, an upgraded client, a tunnel stream). */
+interface Readable {
+  reader(): ChunkReader;
+}
+
+/** One side of `pumpBoth`: read through `reader()` when it has one, else `readable`. */
+export interface PumpSide {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  reader?(): ChunkReader;
+}
+
 export interface PumpOptions {
   /** Aborting cancels the source and aborts the destination; the pump then rejects. */
   readonly signal?: AbortSignal;
@@ -20,12 +34,13 @@ export interface PumpOptions {
  * first error of either side, after cancelling the source and aborting the destination.
  */
 export async function pump(
-  from: ReadableStream<Uint8Array>,
+  from: ReadableStream<Uint8Array> | Readable,
   to: WritableStream<Uint8Array>,
   options: PumpOptions = {},
 ): Promise<void> {
   const { signal, onChunk } = options;
-  const reader = from.getReader();
+  // A source's own reader reads the same bytes without a ReadableStream in between.
+  const reader: ChunkReader = from instanceof ReadableStream ? from.getReader() : from.reader();
   const writer = to.getWriter();
   const stop = (reason: unknown) => {
     reader.cancel(reason).catch(() => {});
@@ -56,16 +71,18 @@ export async function pump(
  * the promise resolves with that error (it never rejects), `undefined` when all ended well.
  */
 export async function pumpBoth(
-  a: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
-  b: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
+  a: PumpSide,
+  b: PumpSide,
   onChunk?: (bytes: number) => void,
 ): Promise<unknown> {
   const abort = new AbortController();
   const options = onChunk ? { signal: abort.signal, onChunk } : { signal: abort.signal };
-  const one = (from: typeof a, to: typeof b) =>
-    pump(from.readable, to.writable, options).catch((error: unknown) => {
-      abort.abort(error);
-    });
+  const one = (from: PumpSide, to: PumpSide) =>
+    pump(from.reader ? (from as Readable) : from.readable, to.writable, options).catch(
+      (error: unknown) => {
+        abort.abort(error);
+      },
+    );
   await Promise.all([one(a, b), one(b, a)]);
   return abort.signal.aborted ? (abort.signal.reason ?? new Error('aborted')) : undefined;
 }
