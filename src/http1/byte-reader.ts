@@ -207,6 +207,11 @@ export class ByteReader {
     return this.#buf.cancel(reason);
   }
 
+  /** `release()` or `releaseChunks()`, whichever the new owner asks for first. */
+  handOver(): HandedOver {
+    return new HandedOver(this);
+  }
+
   #checkBetweenMessages(): void {
     if (this.#inBody)
       throw new TypeError('Cannot read the next message: a body is still being read');
@@ -216,5 +221,38 @@ export class ByteReader {
       );
     }
     if (this.#buf.detached) throw new TypeError('Cannot read: reader was released');
+  }
+}
+
+/**
+ * What is left of a connection after a 101, for an owner that has not decided yet how to
+ * read it: as a stream (`readable`) or chunk by chunk (`reader()`, no ReadableStream per
+ * chunk). The first one asked for releases the ByteReader, which is not kept after that.
+ */
+export class HandedOver {
+  #source: ByteReader | undefined;
+  #chunks: ChunkReader | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+
+  constructor(source: ByteReader) {
+    this.#source = source;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= this.#take().release();
+    return this.#readable;
+  }
+
+  reader(): ChunkReader {
+    this.#chunks ??= this.#take().releaseChunks();
+    return this.#chunks;
+  }
+
+  #take(): ByteReader {
+    const source = this.#source;
+    if (source === undefined)
+      throw new TypeError('Cannot read: the bytes were handed over already');
+    this.#source = undefined;
+    return source;
   }
 }

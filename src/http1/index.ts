@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { ByteReader } from './byte-reader.ts';
+export { ByteReader, type HandedOver } from './byte-reader.ts';
 export { concatBytes } from './concat.ts';
 export { isBodiless, requestFraming, responseFraming } from './framing.ts';
 export {

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import type { ChunkReader, TcpConnection } from '../runtime/index.ts';
+import type { TcpConnection } from '../runtime/index.ts';
 import { RequestAbort } from '../streams/index.ts';
 import { ByteReader } from './byte-reader.ts';
 import { ClientWatch } from './client-watch.ts';
@@ -238,28 +238,16 @@ async function upgrade(
  * handler's response alive with them (about 100 objects per idle agent on the upstream port).
  */
 function upgradedClient(conn: TcpConnection, reader: ByteReader): UpgradedClient {
-  let source: ByteReader | undefined = reader;
-  let chunks: ChunkReader | undefined;
-  let readable: ReadableStream<Uint8Array> | undefined;
+  const bytes = reader.handOver();
   return {
     get readable() {
-      if (readable === undefined) {
-        readable = source!.release();
-        source = undefined;
-      }
-      return readable;
+      return bytes.readable;
     },
     // Asked for only when used: a Bun connection makes its web streams on first use.
     get writable() {
       return conn.writable;
     },
-    reader: () => {
-      if (chunks === undefined) {
-        chunks = source!.releaseChunks();
-        source = undefined;
-      }
-      return chunks;
-    },
+    reader: () => bytes.reader(),
     write: (chunk, borrowed) => conn.write(chunk, borrowed),
     close: () => conn.close(),
     closed: conn.closed,

@@ -288,17 +288,12 @@ function upgradedSocket(
   source: ByteReader,
   writable: WritableStream<Uint8Array>,
 ): Duplex & { reader(): ChunkReader } {
-  let chunks: ChunkReader | undefined;
-  let readable: ReadableStream<Uint8Array> | undefined;
+  const bytes = source.handOver();
   return {
     get readable() {
-      readable ??= source.release();
-      return readable;
+      return bytes.readable;
     },
     writable,
-    reader: () => {
-      chunks ??= source.releaseChunks();
-      return chunks;
-    },
+    reader: () => bytes.reader(),
   };
 }
