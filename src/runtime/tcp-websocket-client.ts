@@ -12,6 +12,7 @@
 
 import { ByteStreamConn, TETHER_YAMUX } from './byte-stream-conn.ts';
 import { abortReason, describeSocketError } from './errors.ts';
+import { SendQueue } from './send-queue.ts';
 import type {
   ChunkReader,
   ConnectOptions,
@@ -21,7 +22,7 @@ import type {
   WebSocketHandlers,
 } from './types.ts';
 import { WebSocketHandshakeError } from './types.ts';
-import { ABNORMAL_CLOSURE, SEND_HIGH_WATER, SEND_LOW_WATER } from './websocket-conn.ts';
+import { ABNORMAL_CLOSURE } from './websocket-conn.ts';
 import {
   encodeClientFrame,
   FrameError,
@@ -261,8 +262,7 @@ class TcpWebSocketConn implements WebSocketConn {
   readonly #reader: Reader;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #handlers: WebSocketHandlers;
-  #buffered = 0;
-  #waiters: (() => void)[] = [];
+  readonly #queue = new SendQueue();
   #closeSent = false;
   #isClosed = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -284,7 +284,7 @@ class TcpWebSocketConn implements WebSocketConn {
   }
 
   get bufferedAmount(): number {
-    return this.#buffered;
+    return this.#queue.amount;
   }
 
   /** Calls `open`, then reads until the connection ends; `rest` came with the handshake. */
@@ -322,12 +322,11 @@ class TcpWebSocketConn implements WebSocketConn {
     if (this.#isClosed || this.#closeSent) return false;
     if (typeof data === 'string') this.#write(encodeClientFrame(OP_TEXT, encoder.encode(data)));
     else this.#write(encodeClientFrame(OP_BINARY, data));
-    return this.#buffered < SEND_HIGH_WATER;
+    return this.#queue.open;
   }
 
   drained(): Promise<void> {
-    if (this.#isClosed || this.#buffered < SEND_LOW_WATER) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#isClosed ? Promise.resolve() : this.#queue.drained();
   }
 
   close(code?: number, reason = ''): void {
@@ -373,23 +372,17 @@ class TcpWebSocketConn implements WebSocketConn {
   }
 
   #write(frame: Uint8Array): void {
-    const n = frame.byteLength;
-    this.#buffered += n;
-    this.#writer.write(frame).then(
-      () => {
-        this.#buffered -= n;
-        if (this.#buffered < SEND_LOW_WATER) this.#release();
-      },
-      () => this.#finish(ABNORMAL_CLOSURE, ''),
-    );
+    this.#queue.track(this.#writer.write(frame), frame.byteLength, this.#failed);
   }
+
+  readonly #failed = (): void => this.#finish(ABNORMAL_CLOSURE, '');
 
   /** Reports the close once and lets go of the connection. */
   #finish(code: number, reason: string): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
     clearTimeout(this.#closeTimer);
-    this.#release();
+    this.#queue.release();
     // Let queued frames (our close echo) leave before the socket goes.
     this.#writer.close().then(
       () => this.#conn.close(),
@@ -397,11 +390,5 @@ class TcpWebSocketConn implements WebSocketConn {
     );
     this.#reader.cancel().catch(() => {});
     this.#handlers.close(this, code, reason);
-  }
-
-  #release(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
