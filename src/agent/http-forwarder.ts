@@ -75,7 +75,14 @@ export async function forwardHttpStream(
       const writer = stream.writable.getWriter();
       await writer.write(serializeResponseHead(response.head));
       writer.releaseLock();
-      const tunnel = { readable: reader.release(), writable: stream.writable };
+      const bytes = reader.handOver();
+      const tunnel = {
+        get readable() {
+          return bytes.readable;
+        },
+        writable: stream.writable,
+        reader: () => bytes.reader(),
+      };
       if ((await pumpBoth(tunnel, response.upgraded)) !== undefined) stream.reset();
       return;
     }

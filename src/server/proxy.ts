@@ -223,11 +223,15 @@ async function exchange(
           upgrade: async (client) => {
             const upgradeWatch = new IdleWatch(options.upgradeIdleTimeout, () => stream.reset());
             writer?.releaseLock();
-            await pipeBoth(
-              client,
-              { readable: reader.release(), writable: stream.writable },
-              upgradeWatch,
-            );
+            const bytes = reader.handOver();
+            const tunnel = {
+              get readable() {
+                return bytes.readable;
+              },
+              writable: stream.writable,
+              reader: () => bytes.reader(),
+            };
+            await pipeBoth(client, tunnel, upgradeWatch);
             upgradeWatch.stop();
             finish();
           },
