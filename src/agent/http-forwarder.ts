@@ -72,16 +72,19 @@ export async function forwardHttpStream(
     );
 
     if (response.upgraded && response.head.status === 101) {
-      const writer = stream.writable.getWriter();
+      // The stream's own writer and reader: no web stream per chunk of a WebSocket.
+      const writer = stream.writer();
       await writer.write(serializeResponseHead(response.head));
-      writer.releaseLock();
       const bytes = reader.handOver();
       const tunnel = {
         get readable() {
           return bytes.readable;
         },
-        writable: stream.writable,
+        get writable() {
+          return stream.writable;
+        },
         reader: () => bytes.reader(),
+        writer: () => writer,
       };
       if ((await pumpBoth(tunnel, response.upgraded)) !== undefined) stream.reset();
       return;
@@ -112,14 +115,10 @@ export async function forwardHttpStream(
       body = undefined;
     }
     // 'close': the body ends with our FIN, the server re-frames it for the client.
-    const writer = stream.writable.getWriter();
+    const writer = stream.writer();
     await writer.write(serializeResponseHead({ status, reason, minor: 1, headers: out }));
-    if (body) {
-      writer.releaseLock();
-      await pump(body, stream.writable);
-    } else {
-      await writer.close();
-    }
+    if (body) await pump(body, { writer: () => writer });
+    else await writer.close();
   } catch (error) {
     if (abort.aborted) {
       log.debug('request cancelled: the client went away', { origin: origin.host });

@@ -1,4 +1,4 @@
-import type { ChunkReader, Duplex } from '../runtime/index.ts';
+import type { ChunkReader, ChunkWriter, Duplex } from '../runtime/index.ts';
 import type { Http1Limits, RequestHead, ResponseHead } from './types.ts';
 
 /**
@@ -57,6 +57,8 @@ export interface UpgradedClient extends Duplex {
   reader(): ChunkReader;
   /** `TcpConnection.write`: undefined when the socket took all of `chunk` at once. */
   write(chunk: Uint8Array, borrowed?: boolean): Promise<void> | undefined;
+  /** `TcpConnection.writer`: `write()` as a ChunkWriter, whose close half-closes. */
+  writer(): ChunkWriter;
   /** Closes both directions now. */
   close(): void;
   /** Settles once the socket is fully closed. */

@@ -249,6 +249,7 @@ function upgradedClient(conn: TcpConnection, reader: ByteReader): UpgradedClient
     },
     reader: () => bytes.reader(),
     write: (chunk, borrowed) => conn.write(chunk, borrowed),
+    writer: () => conn.writer(),
     close: () => conn.close(),
     closed: conn.closed,
   };

@@ -39,7 +39,8 @@ export function chunkedEncoder(): TransformStream<Uint8Array, Uint8Array> {
 
 /** What `writeBody` writes to: a stream's writer, or the server loop's connection. */
 export interface BodyWriter {
-  write(chunk: Uint8Array): Promise<void>;
+  /** Undefined when the bytes were taken at once (a connection's or a stream's own writer). */
+  write(chunk: Uint8Array): Promise<void> | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   serializeRequestHead,
   writeBody,
 } from '../http1/index.ts';
-import type { ChunkReader, Duplex } from '../runtime/index.ts';
+import type { ChunkReader, ChunkWriter, Duplex, TcpConnection } from '../runtime/index.ts';
 import type { AbortWatch, RequestAbort } from '../streams/index.ts';
 import type { PoolConfig } from './config.ts';
 import type { PooledConnection } from './connection.ts';
@@ -21,8 +21,8 @@ export interface UpstreamResponse {
   head: ResponseHead;
   /** Exactly the body; cancelling it closes the connection (it is not pooled). */
   body: ReadableStream<Uint8Array>;
-  /** 101 only: raw bytes both ways with the upstream. */
-  upgraded?: Duplex;
+  /** 101 only: raw bytes both ways with the upstream (streams, or its own reader and writer). */
+  upgraded?: Duplex & { reader(): ChunkReader; writer(): ChunkWriter };
   /**
    * The whole body, when it had arrived with the head (framed by length) and the
    * connection is already released. `body` then streams the same bytes, made only when
@@ -157,7 +157,7 @@ export async function exchange(
     }
     cleanup();
     conn.writer.releaseLock();
-    const upgraded = upgradedSocket(conn.reader, conn.socket.writable);
+    const upgraded = upgradedSocket(conn.reader, conn.socket);
     conn.detach();
     return { head, body: emptyBody(), upgraded };
   }
@@ -286,14 +286,17 @@ function emptyBody(): ReadableStream<Uint8Array> {
  */
 function upgradedSocket(
   source: ByteReader,
-  writable: WritableStream<Uint8Array>,
-): Duplex & { reader(): ChunkReader } {
+  socket: TcpConnection,
+): Duplex & { reader(): ChunkReader; writer(): ChunkWriter } {
   const bytes = source.handOver();
   return {
     get readable() {
       return bytes.readable;
     },
-    writable,
+    get writable() {
+      return socket.writable;
+    },
     reader: () => bytes.reader(),
+    writer: () => socket.writer(),
   };
 }

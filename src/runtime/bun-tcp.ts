@@ -7,6 +7,7 @@
  */
 
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
+import { directWriter } from './direct-writer.ts';
 import {
   abortReason,
   connectError,
@@ -16,6 +17,7 @@ import {
 } from './errors.ts';
 import type {
   ChunkReader,
+  ChunkWriter,
   ConnectOptions,
   Listener,
   ListenOptions,
@@ -142,6 +144,10 @@ class BunTcpConnection implements TcpConnection {
       return borrowed ? this.#wait(chunk.slice(written), 0) : this.#wait(chunk, written);
     }
     return this.#wait(borrowed ? chunk.slice() : chunk, 0);
+  }
+
+  writer(): ChunkWriter {
+    return directWriter(this);
   }
 
   close(): void {

@@ -8,6 +8,7 @@
  */
 
 import { type DenoConn, type DenoListener, deno } from './deno-api.ts';
+import { directWriter } from './direct-writer.ts';
 import {
   abortReason,
   connectError,
@@ -17,6 +18,7 @@ import {
 } from './errors.ts';
 import type {
   ChunkReader,
+  ChunkWriter,
   ConnectOptions,
   Listener,
   ListenOptions,
@@ -109,6 +111,10 @@ class DenoTcpConnection implements TcpConnection {
       },
     );
     return done;
+  }
+
+  writer(): ChunkWriter {
+    return directWriter(this);
   }
 
   close(): void {

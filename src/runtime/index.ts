@@ -14,6 +14,7 @@ export {
   endSocket,
   TETHER_YAMUX,
 } from './byte-stream-conn.ts';
+export { type DirectlyWritable, directWriter } from './direct-writer.ts';
 export { type ReadEachHandlers, readEach } from './read-each.ts';
 export { SendQueue } from './send-queue.ts';
 export * from './types.ts';

@@ -24,6 +24,20 @@ export interface ChunkReader {
   releaseLock(): void;
 }
 
+/**
+ * The part of a `WritableStreamDefaultWriter` that relays use; a connection's and a tunnel
+ * stream's `writer()` write the same bytes without a WritableStream's promise machinery per
+ * chunk (a relay writes every chunk of an upgraded stream).
+ */
+export interface ChunkWriter {
+  /** Undefined when the bytes were taken at once, else a promise that settles when they are. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Half-closes (FIN) after every byte written before. */
+  close(): Promise<void>;
+  /** Closes or resets at once; what is not written yet is lost. */
+  abort(reason?: unknown): Promise<void>;
+}
+
 export interface TcpConnection extends Duplex {
   /**
    * The bytes `readable` would give, read without a ReadableStream (the HTTP/1.1 server
@@ -40,6 +54,8 @@ export interface TcpConnection extends Duplex {
    * to write later is copied first.
    */
   write(chunk: Uint8Array, borrowed?: boolean): Promise<void> | undefined;
+  /** `write()` as a ChunkWriter: closing it half-closes after every byte written before. */
+  writer(): ChunkWriter;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;

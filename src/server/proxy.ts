@@ -15,6 +15,7 @@ import {
   writeBody,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { ChunkWriter, PumpSide } from '../streams/index.ts';
 import { type Stream, StreamRefusedError } from '../tunnel/index.ts';
 import type { AgentUpstream } from './agent-upstream.ts';
 import { endpointFromRequest, isValidEndpointId } from './endpoint.ts';
@@ -156,7 +157,12 @@ async function exchange(
   // request is idempotent. Otherwise the writer stays for body or upgrade.
   const bodiless = isBodiless(framing);
   const ended = bodiless && !upgrade;
-  const writer = ended ? undefined : stream.writable.getWriter();
+  // An upgrade without a body writes its head through the stream's own writer, and after a
+  // 101 the relay goes on with it: no WritableStream per chunk of a WebSocket.
+  const direct = upgrade && bodiless ? stream.writer() : undefined;
+  const writer: ChunkWriter | WritableStreamDefaultWriter<Uint8Array> | undefined = ended
+    ? undefined
+    : (direct ?? stream.writable.getWriter());
   try {
     // --proxy.timeout is the upstream's time to answer: it starts once the whole request
     // is sent, so a slow upload is never cut by it.
@@ -222,14 +228,17 @@ async function exchange(
           },
           upgrade: async (client) => {
             const upgradeWatch = new IdleWatch(options.upgradeIdleTimeout, () => stream.reset());
-            writer?.releaseLock();
+            if (writer instanceof WritableStreamDefaultWriter) writer.releaseLock();
             const bytes = reader.handOver();
-            const tunnel = {
+            const tunnel: PumpSide = {
               get readable() {
                 return bytes.readable;
               },
-              writable: stream.writable,
+              get writable() {
+                return stream.writable;
+              },
               reader: () => bytes.reader(),
+              ...(direct !== undefined && { writer: () => direct }),
             };
             await pipeBoth(client, tunnel, upgradeWatch);
             upgradeWatch.stop();

@@ -1,5 +1,4 @@
-import type { Duplex } from '../runtime/index.ts';
-import { pumpBoth } from '../streams/index.ts';
+import { type PumpSide, pumpBoth } from '../streams/index.ts';
 import type { IdleWatch } from './idle-watch.ts';
 
 export interface RelayHooks {
@@ -54,6 +53,6 @@ export function relay(
  * is passed on as a half-close, an error on either side tears both down. Every chunk
  * touches the idle watch.
  */
-export async function pipeBoth(a: Duplex, b: Duplex, watch: IdleWatch): Promise<void> {
+export async function pipeBoth(a: PumpSide, b: PumpSide, watch: IdleWatch): Promise<void> {
   await pumpBoth(a, b, () => watch.touch());
 }

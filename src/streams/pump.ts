@@ -7,18 +7,27 @@
  * @module
  */
 
-import type { ChunkReader } from '../runtime/index.ts';
+import type { ChunkReader, ChunkWriter } from '../runtime/index.ts';
 
 /** A source with its own reader (a connection, an upgraded client, a tunnel stream). */
 interface Readable {
   reader(): ChunkReader;
 }
 
-/** One side of `pumpBoth`: read through `reader()` when it has one, else `readable`. */
+/** A destination with its own writer (a connection, an upgraded client, a tunnel stream). */
+interface Writable {
+  writer(): ChunkWriter;
+}
+
+/**
+ * One side of `pumpBoth`: read through `reader()` when it has one, else `readable`; written
+ * through `writer()` when it has one, else `writable`.
+ */
 export interface PumpSide {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   reader?(): ChunkReader;
+  writer?(): ChunkWriter;
 }
 
 export interface PumpOptions {
@@ -35,13 +44,13 @@ export interface PumpOptions {
  */
 export async function pump(
   from: ReadableStream<Uint8Array> | Readable,
-  to: WritableStream<Uint8Array>,
+  to: WritableStream<Uint8Array> | Writable,
   options: PumpOptions = {},
 ): Promise<void> {
   const { signal, onChunk } = options;
-  // A source's own reader reads the same bytes without a ReadableStream in between.
+  // A side's own reader and writer move the same bytes without web streams in between.
   const reader: ChunkReader = from instanceof ReadableStream ? from.getReader() : from.reader();
-  const writer = to.getWriter();
+  const writer: ChunkWriter = to instanceof WritableStream ? to.getWriter() : to.writer();
   const stop = (reason: unknown) => {
     reader.cancel(reason).catch(() => {});
     writer.abort(reason).catch(() => {});
@@ -54,7 +63,8 @@ export async function pump(
       const { done, value } = await reader.read();
       if (done) break;
       onChunk?.(value.length);
-      await writer.write(value);
+      const writing = writer.write(value);
+      if (writing !== undefined) await writing;
     }
     await writer.close();
   } catch (error) {
@@ -78,11 +88,13 @@ export async function pumpBoth(
   const abort = new AbortController();
   const options = onChunk ? { signal: abort.signal, onChunk } : { signal: abort.signal };
   const one = (from: PumpSide, to: PumpSide) =>
-    pump(from.reader ? (from as Readable) : from.readable, to.writable, options).catch(
-      (error: unknown) => {
-        abort.abort(error);
-      },
-    );
+    pump(
+      from.reader ? (from as Readable) : from.readable,
+      to.writer ? (to as Writable) : to.writable,
+      options,
+    ).catch((error: unknown) => {
+      abort.abort(error);
+    });
   await Promise.all([one(a, b), one(b, a)]);
   return abort.signal.aborted ? (abort.signal.reason ?? new Error('aborted')) : undefined;
 }

@@ -1,4 +1,4 @@
-import type { ChunkReader } from '../streams/index.ts';
+import type { ChunkReader, ChunkWriter } from '../streams/index.ts';
 import { StreamRefusedError, StreamResetError } from './errors.ts';
 import { Flag, FrameType, INITIAL_STREAM_WINDOW } from './frame.ts';
 
@@ -15,6 +15,11 @@ export interface Stream {
   reader(): ChunkReader;
   /** close() sends FIN (half-close), abort() sends RST; never exceeds the peer's window. */
   readonly writable: WritableStream<Uint8Array>;
+  /**
+   * The same writes as `writable` without building a WritableStream, for relays that write
+   * every chunk. One write at a time, through this or an unlocked `writable`.
+   */
+  writer(): ChunkWriter;
   /**
    * Writes `chunk` and half-closes: FIN rides on the last Data frame, so a whole message
    * and its end leave in one frame. Only while `writable` is unlocked and nothing is
@@ -199,6 +204,38 @@ export class TunnelStream implements Stream {
       abort: () => this.reset(),
     });
     return this.#writable;
+  }
+
+  writer(): ChunkWriter {
+    // A write settles once the session's writer took its bytes, as the writable's does.
+    return {
+      write: (chunk) => this.#write(chunk),
+      close: () => {
+        if (this.#error) return Promise.reject(this.#error);
+        const pending = this.pending;
+        if (pending === undefined) {
+          this.#finish();
+          return Promise.resolve();
+        }
+        // A write still waits for window: FIN rides on its last bytes.
+        pending.fin = true;
+        const { resolve, reject } = pending;
+        return new Promise<void>((closed, failed) => {
+          pending.resolve = () => {
+            resolve();
+            closed();
+          };
+          pending.reject = (error) => {
+            reject(error);
+            failed(error);
+          };
+        });
+      },
+      abort: () => {
+        this.reset();
+        return Promise.resolve();
+      },
+    };
   }
 
   /** Received data not yet read, in bytes. */
@@ -414,6 +451,9 @@ export class TunnelStream implements Stream {
       return Promise.reject(new TypeError('Cannot write to stream: chunk is not a Uint8Array'));
     }
     if (chunk.length === 0) return Promise.resolve();
+    if (this.pending !== undefined) {
+      return Promise.reject(new TypeError('Cannot write to stream: a write is already pending'));
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending = { chunk, offset: 0, fin: false, resolve, reject };
       if (this.sendWindow > 0) this.#host.wantsToWrite(this);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ByteReader, serveHttp1 } from '../../src/http1/index.ts';
-import type { TcpConnection } from '../../src/runtime/index.ts';
+import { directWriter, type TcpConnection } from '../../src/runtime/index.ts';
 import { bytes, readAll, streamOf, text } from './helpers.ts';
 
 /**
@@ -39,6 +39,7 @@ function recordingConnection(input: string): { conn: TcpConnection; writes: Uint
         client.close();
       },
     }),
+    writer: () => directWriter(conn),
     remoteAddress: '127.0.0.1',
     remotePort: 1,
     localPort: 2,

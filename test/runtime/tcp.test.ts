@@ -272,6 +272,39 @@ describe(`tcp (${runtime.name})`, () => {
     await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
   });
 
+  test('writer(): its close sends FIN after every byte written, while we keep reading the reply', async () => {
+    const [client, peer] = await pair();
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const writer = client.writer();
+    const receiving = hashStream(peer.readable);
+    let waited = 0;
+    // Written without waiting, as fast as we can: several must wait for the socket.
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 16; i++) {
+      const chunk = new Uint8Array(randomBytes(1024 * 1024));
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+      const wait = writer.write(chunk);
+      if (wait !== undefined) {
+        waited++;
+        waits.push(wait);
+      }
+    }
+    await within(Promise.all([writer.close(), ...waits]), 20_000, 'the writes and the FIN');
+    assert.ok(waited > 0, 'some writes had to wait for the socket');
+    // The peer's read side ended with all the bytes: FIN came after them.
+    assert.deepEqual(await receiving, { bytes, sha256: hash.digest('hex') });
+    // Half-closed only: the peer's reply still reaches us.
+    const reply = hashSource(client.reader());
+    const answer = encoder.encode('still here');
+    const peerWriter = peer.writable.getWriter();
+    await peerWriter.write(answer);
+    await peerWriter.close();
+    assert.equal((await reply).bytes, answer.byteLength);
+    await within(Promise.all([client.closed, peer.closed]), 2000, 'both ends closed');
+  });
+
   test('a borrowed write keeps what the socket could not take: reusing the buffer at once is safe', async () => {
     const [client, peer] = await pair();
     const receiving = hashStream(peer.readable);
