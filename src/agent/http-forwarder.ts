@@ -13,6 +13,7 @@ import {
   serializeResponseHead,
   stripHopByHop,
   tunnelHopLimits,
+  upgradedDuplex,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type Origin, UpstreamError, type UpstreamPool } from '../pool/index.ts';
@@ -75,17 +76,12 @@ export async function forwardHttpStream(
       // The stream's own writer and reader: no web stream per chunk of a WebSocket.
       const writer = stream.writer();
       await writer.write(serializeResponseHead(response.head));
-      const bytes = reader.handOver();
-      const tunnel = {
-        get readable() {
-          return bytes.readable;
-        },
+      const tunnel = upgradedDuplex(reader, {
         get writable() {
           return stream.writable;
         },
-        reader: () => bytes.reader(),
         writer: () => writer,
-      };
+      });
       if ((await pumpBoth(tunnel, response.upgraded)) !== undefined) stream.reset();
       return;
     }

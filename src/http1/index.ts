@@ -41,4 +41,5 @@ export {
   type ResponseHead,
   tunnelHopLimits,
 } from './types.ts';
+export { type UpgradedDuplex, type UpgradeSink, upgradedDuplex } from './upgraded-duplex.ts';
 export { chunkedEncoder, writeBody } from './write-body.ts';

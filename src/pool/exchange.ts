@@ -1,13 +1,13 @@
-import type { ByteReader, ResponseHead } from '../http1/index.ts';
+import type { ResponseHead, UpgradedDuplex } from '../http1/index.ts';
 import {
   concatBytes,
   HttpError,
   isPersistent,
   responseFraming,
   serializeRequestHead,
+  upgradedDuplex,
   writeBody,
 } from '../http1/index.ts';
-import type { ChunkReader, ChunkWriter, Duplex, TcpConnection } from '../runtime/index.ts';
 import type { AbortWatch, RequestAbort } from '../streams/index.ts';
 import type { PoolConfig } from './config.ts';
 import type { PooledConnection } from './connection.ts';
@@ -22,7 +22,7 @@ export interface UpstreamResponse {
   /** Exactly the body; cancelling it closes the connection (it is not pooled). */
   body: ReadableStream<Uint8Array>;
   /** 101 only: raw bytes both ways with the upstream (streams, or its own reader and writer). */
-  upgraded?: Duplex & { reader(): ChunkReader; writer(): ChunkWriter };
+  upgraded?: UpgradedDuplex;
   /**
    * The whole body, when it had arrived with the head (framed by length) and the
    * connection is already released. `body` then streams the same bytes, made only when
@@ -157,7 +157,7 @@ export async function exchange(
     }
     cleanup();
     conn.writer.releaseLock();
-    const upgraded = upgradedSocket(conn.reader, conn.socket);
+    const upgraded = upgradedDuplex(conn.reader, conn.socket);
     conn.detach();
     return { head, body: emptyBody(), upgraded };
   }
@@ -278,25 +278,4 @@ function noop(): void {}
 
 function emptyBody(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (c) => c.close() });
-}
-
-/**
- * The upstream connection after a 101: its bytes through `reader()` (no ReadableStream per
- * chunk; the relay reads every one) or `readable`, whichever is asked for first.
- */
-function upgradedSocket(
-  source: ByteReader,
-  socket: TcpConnection,
-): Duplex & { reader(): ChunkReader; writer(): ChunkWriter } {
-  const bytes = source.handOver();
-  return {
-    get readable() {
-      return bytes.readable;
-    },
-    get writable() {
-      return socket.writable;
-    },
-    reader: () => bytes.reader(),
-    writer: () => socket.writer(),
-  };
 }

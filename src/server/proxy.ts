@@ -12,10 +12,11 @@ import {
   serializeRequestHead,
   stripHopByHop,
   tunnelHopLimits,
+  upgradedDuplex,
   writeBody,
 } from '../http1/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { ChunkWriter, PumpSide } from '../streams/index.ts';
+import type { ChunkWriter } from '../streams/index.ts';
 import { type Stream, StreamRefusedError } from '../tunnel/index.ts';
 import type { AgentUpstream } from './agent-upstream.ts';
 import { endpointFromRequest, isValidEndpointId } from './endpoint.ts';
@@ -229,17 +230,12 @@ async function exchange(
           upgrade: async (client) => {
             const upgradeWatch = new IdleWatch(options.upgradeIdleTimeout, () => stream.reset());
             if (writer instanceof WritableStreamDefaultWriter) writer.releaseLock();
-            const bytes = reader.handOver();
-            const tunnel: PumpSide = {
-              get readable() {
-                return bytes.readable;
-              },
+            const tunnel = upgradedDuplex(reader, {
               get writable() {
                 return stream.writable;
               },
-              reader: () => bytes.reader(),
               ...(direct !== undefined && { writer: () => direct }),
-            };
+            });
             await pipeBoth(client, tunnel, upgradeWatch);
             upgradeWatch.stop();
             finish();
