@@ -75,14 +75,21 @@ export async function forwardHttpStream(
     if (response.upgraded && response.head.status === 101) {
       // The stream's own writer and reader: no web stream per chunk of a WebSocket.
       const writer = stream.writer();
-      await writer.write(serializeResponseHead(response.head));
+      const upgraded = response.upgraded;
+      try {
+        await writer.write(serializeResponseHead(response.head));
+      } catch (error) {
+        // The pool let go of the connection with the 101: nobody else would close it.
+        upgraded.writable.abort(error).catch(() => {});
+        throw error;
+      }
       const tunnel = upgradedDuplex(reader, {
         get writable() {
           return stream.writable;
         },
         writer: () => writer,
       });
-      if ((await pumpBoth(tunnel, response.upgraded)) !== undefined) stream.reset();
+      if ((await pumpBoth(tunnel, upgraded)) !== undefined) stream.reset();
       return;
     }
 

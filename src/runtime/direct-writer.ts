@@ -1,3 +1,4 @@
+import { writeEndedError } from './errors.ts';
 import type { ChunkWriter } from './types.ts';
 
 /** What `directWriter` needs: a connection's direct writes, its writable and its close. */
@@ -10,11 +11,16 @@ export interface DirectlyWritable {
 /**
  * A connection's `write()` as a ChunkWriter. FIN goes through the writable, which orders it
  * after every direct write (both runtimes' connections promise that), and is made only then.
+ * As with a WritableStream, nothing is written once close was asked for.
  */
 export function directWriter(conn: DirectlyWritable): ChunkWriter {
+  let closing = false;
   return {
-    write: (chunk) => conn.write(chunk),
-    close: () => conn.writable.close(),
+    write: (chunk) => (closing ? Promise.reject(writeEndedError()) : conn.write(chunk)),
+    close: () => {
+      closing = true;
+      return conn.writable.close();
+    },
     abort: () => {
       conn.close();
       return Promise.resolve();

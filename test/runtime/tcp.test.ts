@@ -291,7 +291,13 @@ describe(`tcp (${runtime.name})`, () => {
         waits.push(wait);
       }
     }
-    await within(Promise.all([writer.close(), ...waits]), 20_000, 'the writes and the FIN');
+    const closing = writer.close();
+    // As with a WritableStream, nothing more is taken once close was asked for.
+    await assert.rejects(
+      Promise.resolve(writer.write(encoder.encode('late'))),
+      /closed for writing/,
+    );
+    await within(Promise.all([closing, ...waits]), 20_000, 'the writes and the FIN');
     assert.ok(waited > 0, 'some writes had to wait for the socket');
     // The peer's read side ended with all the bytes: FIN came after them.
     assert.deepEqual(await receiving, { bytes, sha256: hash.digest('hex') });
