@@ -48,8 +48,6 @@ const lingerMs = 1000;
 /** Input read and discarded at most while lingering. */
 const lingerBytes = 256 * 1024;
 
-const written = Promise.resolve();
-
 /** Bodies up to this size given as bytes are written together with the head. */
 const inlineBody = 65536;
 
@@ -65,7 +63,7 @@ export async function serveHttp1(
   // The connection's own reader and writes, no web streams: a stream read and write per
   // request cost the server about 1 µs of a small request (Bun, docs/performance.md).
   const reader = new ByteReader(conn.reader());
-  const writer: BodyWriter = { write: (chunk) => conn.write(chunk) ?? written };
+  const writer: BodyWriter = { write: (chunk) => conn.write(chunk) };
   const watch = new ClientWatch(reader);
   const between = new KeepAliveWait(options.keepAlive, options.drainSignal);
   let outcome: Outcome = 'close';
