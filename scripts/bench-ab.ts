@@ -14,19 +14,12 @@
  * each measurement is bounded in time.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  type AbOptions,
-  cpuTicks,
-  parseAbArgs,
-  type Sample,
-  summarize,
-  USAGE,
-} from './bench/ab.ts';
+import { type AbOptions, parseAbArgs, type Sample, summarize, USAGE } from './bench/ab.ts';
 import { ENDPOINT, routed, startUpstream, writeDownloadFile } from './bench/fixtures.ts';
-import { type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
+import { cpuSeconds, type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
 import { ensureTools } from './bench/setup.ts';
 import { wrk, wrkScript } from './bench/wrk.ts';
 
@@ -81,17 +74,6 @@ function resolveTree(spec: string, i: number): Tree {
   worktrees.push(at);
   symlinkSync(join(root, 'node_modules'), join(at, 'node_modules'));
   return { name: `${spec} (${sha.slice(0, 7)})`, path: at };
-}
-
-const clockTicks = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const n = Number(r.stdout.trim());
-  return r.status === 0 && n > 0 ? n : 100;
-})();
-
-/** CPU seconds `pid` has used so far. */
-function cpuSeconds(pid: number): number {
-  return cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks;
 }
 
 /** Server and agent of one build, started, routed and warmed up (Bun's JIT). */

@@ -1,7 +1,8 @@
 /** Child processes of the benchmark: started, watched, measured and stopped by pid. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { cpuTicks } from './ab.ts';
 
 /** Raised for every child: 10 000 agents or slow requests need more than the usual 1024. */
 export const NOFILE = 65_536;
@@ -67,6 +68,17 @@ export function start(
 /** Stops every child this process started (the exec'd shell's pid is the child's pid). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...started].map((p) => p.stop()));
+}
+
+const clockTicks = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return r.status === 0 && n > 0 ? n : 100;
+})();
+
+/** CPU seconds `pid` has used so far. */
+export function cpuSeconds(pid: number): number {
+  return cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks;
 }
 
 /** Resident set size of `pid` in KiB (VmRSS), 0 when gone. */
