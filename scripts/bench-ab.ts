@@ -18,7 +18,13 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type AbOptions, parseAbArgs, type Sample, summarize, USAGE } from './bench/ab.ts';
-import { ENDPOINT, routed, startUpstream, writeDownloadFile } from './bench/fixtures.ts';
+import {
+  ENDPOINT,
+  routed,
+  serverBindArgs,
+  startUpstream,
+  writeDownloadFile,
+} from './bench/fixtures.ts';
 import { cpuSeconds, type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
 import { ensureTools } from './bench/setup.ts';
 import { wrk, wrkScript } from './bench/wrk.ts';
@@ -87,9 +93,7 @@ async function startPair(tree: Tree, i: number, o: AbOptions, script: string) {
     [
       main,
       'server',
-      `--proxy.bind-addr=127.0.0.1:${p.proxy}`,
-      `--upstream.bind-addr=127.0.0.1:${p.tunnel}`,
-      `--admin.bind-addr=127.0.0.1:${p.admin}`,
+      ...serverBindArgs(p),
       // Stopping after each round must not wait out the drain's quiet period.
       '--drain.quiet-period=0s',
       level,

@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { routed, startUpstream } from './bench/fixtures.ts';
+import { routed, serverBindArgs, startUpstream } from './bench/fixtures.ts';
 import { cpuSeconds, type Proc, run, start, stopAll, until, waitForPort } from './bench/procs.ts';
 import { median } from './bench/report.ts';
 
@@ -80,13 +80,7 @@ async function main(): Promise<void> {
   const server = start(
     'server',
     bun,
-    [
-      main,
-      'server',
-      `--proxy.bind-addr=127.0.0.1:${port.proxy}`,
-      `--upstream.bind-addr=127.0.0.1:${port.tunnel}`,
-      `--admin.bind-addr=127.0.0.1:${port.admin}`,
-    ],
+    [main, 'server', ...serverBindArgs(port)],
     join(dir, 'server.log'),
   );
   await waitForPort(port.proxy);

@@ -21,7 +21,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ENDPOINT, routed, startUpstream, writeDownloadFile } from './bench/fixtures.ts';
+import {
+  ENDPOINT,
+  routed,
+  serverBindArgs,
+  startUpstream,
+  writeDownloadFile,
+} from './bench/fixtures.ts';
 import {
   type Proc,
   rssKiB,
@@ -101,12 +107,7 @@ function startServer(name: string, proxy: number, tunnel: number, admin: number)
   return start(
     name,
     tether,
-    [
-      'server',
-      `--proxy.bind-addr=127.0.0.1:${proxy}`,
-      `--upstream.bind-addr=127.0.0.1:${tunnel}`,
-      `--admin.bind-addr=127.0.0.1:${admin}`,
-    ],
+    ['server', ...serverBindArgs({ proxy, tunnel, admin })],
     join(dir, `${name}.log`),
   );
 }

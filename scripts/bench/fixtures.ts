@@ -5,6 +5,22 @@ import { type Proc, run, start } from './procs.ts';
 /** The endpoint every benchmark agent serves, as the header that routes to it. */
 export const ENDPOINT = { 'x-piko-endpoint': 'bench' };
 
+/** The ports a benchmark's tether server listens on, all on 127.0.0.1. */
+export interface ServerPorts {
+  readonly proxy: number;
+  readonly tunnel: number;
+  readonly admin: number;
+}
+
+/** `tether server`'s bind flags for `ports`. */
+export function serverBindArgs(ports: ServerPorts): string[] {
+  return [
+    `--proxy.bind-addr=127.0.0.1:${ports.proxy}`,
+    `--upstream.bind-addr=127.0.0.1:${ports.tunnel}`,
+    `--admin.bind-addr=127.0.0.1:${ports.admin}`,
+  ];
+}
+
 /** True once a GET through tether's proxy port on `port` reaches the upstream. */
 export async function routed(port: number): Promise<boolean> {
   try {
